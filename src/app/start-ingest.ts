@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { Bus } from '../bus/bus.ts'
+import { CoalescingAppender } from '../bus/coalescing-appender.ts'
+import type { FramewireConfig } from '../config/types.ts'
+import { buildIngestApp } from '../ingest/app.ts'
+import { EventDedupe } from '../ingest/dedupe.ts'
+import { createEventValidator } from '../ingest/event-validator.ts'
+import { ingestMetrics } from '../ingest/metrics.ts'
+import { SourceRegistry } from '../ingest/sources.ts'
+
+export interface RunningIngest {
+  /** host:port the server listens on. */
+  address: string
+  sources: SourceRegistry
+  /** Stops accepting, waits for requests in flight and their produce acks. */
+  stop(): Promise<void>
+}
+
+function connectRedis(url: string, log: Logger): Redis | undefined {
+  if (!url) return undefined
+  const redis = new Redis(url, {
+    // Fail fast while Redis is down: ingest then accepts without dedupe instead of queueing commands.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 250,
+    connectTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  })
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
+  return redis
+}
+
+export async function startIngest(config: FramewireConfig, bus: Bus, logger: Logger): Promise<RunningIngest> {
+  const redis = connectRedis(config.redis.url, logger)
+  const appender = new CoalescingAppender(bus, {
+    lingerMs: config.produce.linger_ms,
+    maxRecords: config.produce.max_batch_records,
+    onFlush(records, seconds, ok) {
+      ingestMetrics.produceBatchSize.observe(records)
+      ingestMetrics.produceLatency.observe({ outcome: ok ? 'ok' : 'error' }, seconds)
+    },
+  })
+  const sources = new SourceRegistry(config.sources)
+  const app = await buildIngestApp({
+    config,
+    sources,
+    logger,
+    validator: createEventValidator(),
+    dedupe: new EventDedupe(redis, config.redis.dedupe_ttl_seconds, config.redis.pending_ttl_seconds),
+    appender,
+    async checkReady() {
+      await bus.ping()
+      if (redis) await redis.ping()
+      return { bus: 'ok', redis: redis ? 'ok' : 'disabled' }
+    },
+  })
+  await app.listen({ host: config.ingest.host, port: config.ingest.port })
+  const info = app.server.address()
+  const address = typeof info === 'object' && info ? `${info.address}:${info.port}` : String(info)
+  logger.info({ address }, 'ingest listening')
+  return {
+    address,
+    sources,
+    async stop() {
+      await app.close()
+      await appender.drain()
+      redis?.disconnect()
+    },
+  }
+}

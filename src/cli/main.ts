@@ -1,0 +1,44 @@
+import { Command, Option } from 'commander'
+import { connectorTypes } from '../../connectors/index.ts'
+import { type Role, startFramewire } from '../app/start.ts'
+import { ConfigError, loadConfigFile } from '../config/load.ts'
+import { createLogger } from '../observability/logger.ts'
+import { registerKafkaCommands } from './kafka-command.ts'
+
+const program = new Command('framewire').description('Video-player telemetry pipeline').showHelpAfterError()
+
+program
+  .command('start')
+  .description('run the ingest and/or the connector workers')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .addOption(
+    new Option('--role <role>', 'what this process runs').choices(['ingest', 'worker', 'all']).default('all'),
+  )
+  .action(async (options: { config: string; role: Role }) => {
+    const logger = createLogger()
+    const config = loadConfigFile(options.config, connectorTypes)
+    const running = await startFramewire(config, options.role, logger)
+    let stopping = false
+    const shutdown = async (signal: string) => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'shutting down: draining in-flight work')
+      await running.stop()
+      logger.info('stopped')
+      process.exit(0)
+    }
+    process.on('SIGTERM', () => void shutdown('SIGTERM'))
+    process.on('SIGINT', () => void shutdown('SIGINT'))
+  })
+
+registerKafkaCommands(program)
+
+try {
+  await program.parseAsync()
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`invalid config:\n${err.message}`)
+    process.exit(2)
+  }
+  throw err
+}

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
+import { isNode, LineCounter, parseDocument } from 'yaml'
+import type { ConnectorDefinition } from '../worker/connector.ts'
+import { closest } from './did-you-mean.ts'
+import { interpolateEnv } from './interpolate.ts'
+import { configSchema } from './schema.ts'
+import type { FramewireConfig } from './types.ts'
+
+export interface ConfigProblem {
+  /** `file:line:col` of the offending value, or the file alone. */
+  where: string
+  /** JSON pointer into the config. */
+  path: string
+  message: string
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.where} ${p.path || '/'}: ${p.message}`).join('\n'))
+    this.name = 'ConfigError'
+  }
+}
+
+type ConnectorTypes = Readonly<Record<string, ConnectorDefinition<never, unknown>>>
+
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
+const validateConfig = ajv.compile<FramewireConfig>(configSchema)
+const settingsValidators = new WeakMap<object, ReturnType<Ajv2020['compile']>>()
+
+function pointer(path: readonly (string | number)[]): string {
+  return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
+}
+
+/** Resolves an ajv schemaPath (`#/properties/x/additionalProperties`) to the schema object holding it. */
+const schemaNodeAt = (root: object) => (schemaPath: string) =>
+  schemaPath
+    .replace(/^#\//, '')
+    .split('/')
+    .slice(0, -1)
+    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], root)
+
+function describe(error: ErrorObject, schemaAt: (path: string) => unknown): string {
+  const p = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(p.additionalProperty)
+      const props = (schemaAt(error.schemaPath) as { properties?: object } | undefined)?.properties ?? {}
+      const hint = closest(key, Object.keys(props))
+      return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of: ${Object.keys(props).join(', ')}`
+    }
+    case 'required':
+      return `missing required key "${String(p.missingProperty)}"`
+    case 'enum':
+      return `must be one of: ${(p.allowedValues as unknown[]).join(', ')}`
+    default:
+      return error.message ?? 'is invalid'
+  }
+}
+
+/** Parses, interpolates and validates a config text. Throws ConfigError listing every problem. */
+export function parseConfig(
+  text: string,
+  file: string,
+  connectorTypes: ConnectorTypes,
+  env: NodeJS.ProcessEnv = process.env,
+): FramewireConfig {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return file
+    const { line, col } = lines.linePos(offset)
+    return `${file}:${line}:${col}`
+  }
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => ({ where: at(e.pos[0]), path: '', message: e.message })))
+  }
+  const whereIs = (path: (string | number)[], key?: string) => {
+    // Point at the offending key itself when there is one, otherwise at the closest node that exists.
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth), true)
+      if (!isNode(node)) continue
+      if (key !== undefined && depth === path.length && 'items' in node) {
+        const pair = (node.items as { key: unknown }[]).find((i) => isNode(i.key) && String(i.key) === key)
+        if (pair && isNode(pair.key)) return at(pair.key.range?.[0])
+      }
+      return at(node.range?.[0])
+    }
+    return file
+  }
+
+  const { value, missing } = interpolateEnv(doc.toJS(), env)
+  const problems: ConfigProblem[] = missing.map((m) => ({
+    where: whereIs(m.path),
+    path: pointer(m.path),
+    message: `environment variable ${m.name} is not set and has no default`,
+  }))
+  const config = (value ?? {}) as FramewireConfig
+  const report = (
+    errors: ErrorObject[] | null | undefined,
+    base: (string | number)[],
+    schema: () => object,
+  ) => {
+    for (const error of errors ?? []) {
+      const path = [
+        ...base,
+        ...error.instancePath
+          .split('/')
+          .slice(1)
+          .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~')),
+      ]
+      const key =
+        error.keyword === 'additionalProperties' ? String(error.params.additionalProperty) : undefined
+      problems.push({
+        where: whereIs(path, key),
+        path: pointer(key ? [...path, key] : path),
+        message: describe(error, schemaNodeAt(schema())),
+      })
+    }
+  }
+  if (!validateConfig(config)) report(validateConfig.errors, [], () => configSchema)
+  else checkConnectorsAndSources(config, connectorTypes, problems, whereIs, report)
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  config.node_id ??= hostname()
+  if (env.KAFKA_BROKERS) config.kafka.brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim())
+  return config
+}
+
+function checkConnectorsAndSources(
+  config: FramewireConfig,
+  connectorTypes: ConnectorTypes,
+  problems: ConfigProblem[],
+  whereIs: (path: (string | number)[], key?: string) => string,
+  report: (errors: ErrorObject[] | null | undefined, base: (string | number)[], schema: () => object) => void,
+) {
+  const unique = (list: { name: string }[], what: 'sources' | 'connectors') => {
+    const seen = new Set<string>()
+    list.forEach((item, i) => {
+      if (seen.has(item.name)) {
+        problems.push({
+          where: whereIs([what, i, 'name']),
+          path: `/${what}/${i}/name`,
+          message: `duplicate name "${item.name}"`,
+        })
+      }
+      seen.add(item.name)
+    })
+  }
+  unique(config.sources, 'sources')
+  unique(config.connectors, 'connectors')
+  const keys = new Map<string, string>()
+  config.sources.forEach((s, i) => {
+    const other = keys.get(s.write_key)
+    if (other) {
+      problems.push({
+        where: whereIs(['sources', i, 'write_key']),
+        path: `/sources/${i}/write_key`,
+        message: `same write key as source "${other}"`,
+      })
+    }
+    keys.set(s.write_key, s.name)
+  })
+  config.connectors.forEach((c, i) => {
+    const definition = connectorTypes[c.type]
+    if (!definition) {
+      const hint = closest(c.type, Object.keys(connectorTypes))
+      problems.push({
+        where: whereIs(['connectors', i, 'type']),
+        path: `/connectors/${i}/type`,
+        message: `unknown connector type "${c.type}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${Object.keys(connectorTypes).join(', ')}`,
+      })
+      return
+    }
+    let validate = settingsValidators.get(definition)
+    if (!validate) {
+      validate = ajv.compile(definition.settingsSchema)
+      settingsValidators.set(definition, validate)
+    }
+    if (!validate(c.settings))
+      report(validate.errors, ['connectors', i, 'settings'], () => definition.settingsSchema)
+  })
+}
+
+export function loadConfigFile(file: string, connectorTypes: ConnectorTypes): FramewireConfig {
+  return parseConfig(readFileSync(file, 'utf8'), file, connectorTypes)
+}

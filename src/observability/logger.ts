@@ -1,0 +1,23 @@
+import { type Logger, pino } from 'pino'
+
+/** Paths pino replaces with "[redacted]": write keys, API keys and auth headers never reach the logs. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-framewire-key"]',
+  'req.query.key',
+  '*.write_key',
+  '*.api_key',
+  '*.apiKey',
+  '*.secret',
+  '*.token',
+  '*.password',
+  'settings.*',
+]
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: options.name ?? 'framewire',
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  })
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel } from 'kafkajs'
+import { pino } from 'pino'
+import { inject } from 'vitest'
+import { connectorTypes } from '../../connectors/index.ts'
+import { type Role, type Running, startFramewire } from '../../src/app/start.ts'
+import { parseConfig } from '../../src/config/load.ts'
+import type { FramewireConfig } from '../../src/config/types.ts'
+
+export const WRITE_KEY = 'test-write-key-0001'
+export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
+
+/** A config on the test broker and Redis, with topics unique to this test so tests never see each other. */
+export function testConfig(yamlExtra = '', env: NodeJS.ProcessEnv = {}): FramewireConfig {
+  const id = randomUUID().slice(0, 8)
+  const yaml = `
+node_id: test-node
+ingest: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }
+kafka: { brokers: [${inject('kafkaBrokers').join(', ')}], partitions: 3 }
+topics: { events: fw.events.${id}, invalid: fw.invalid.${id}, dlq_prefix: fw.dlq.${id}. }
+redis: { url: ${inject('redisUrl')} }
+sources:
+  - name: web
+    write_key: \${WEB_KEY:-${WRITE_KEY}}
+    allowed_origins: [https://player.example.com]
+${yamlExtra}`
+  return parseConfig(yaml, 'test.yaml', connectorTypes, env)
+}
+
+export async function startPipeline(config: FramewireConfig, role: Role = 'ingest') {
+  const running: Running = await startFramewire(config, role, silentLogger)
+  return { ...running, url: `http://${running.ingest?.address}` }
+}
+
+/** Reads a topic from the beginning until `count` records arrived or the timeout passed. */
+export async function readTopic(topic: string, count: number, timeoutMs = 15_000) {
+  const kafka = new Kafka({ brokers: inject('kafkaBrokers'), logLevel: logLevel.NOTHING })
+  const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 })
+  const got: { key: string | null; value: unknown; headers: Record<string, string> }[] = []
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v)
+        got.push({ key: message.key?.toString() ?? null, value: JSON.parse(String(message.value)), headers })
+        if (got.length >= count) {
+          clearTimeout(timer)
+          resolve()
+        }
+      },
+    })
+  })
+  // A short grace period catches records beyond the expected count (duplicates).
+  await new Promise((r) => setTimeout(r, 300))
+  await consumer.disconnect()
+  return got
+}

@@ -25,7 +25,8 @@ export class ConfigError extends Error {
 
 type ConnectorTypes = Readonly<Record<string, ConnectorDefinition<never, unknown>>>
 
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true })
+// Interpolated values are strings; coercion lets `port: ${PORT}` be a number.
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, allowUnionTypes: true })
 const validateConfig = ajv.compile<FramewireConfig>(configSchema)
 const settingsValidators = new WeakMap<object, ReturnType<Ajv2020['compile']>>()
 

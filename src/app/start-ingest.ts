@@ -49,10 +49,15 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
     validator: createEventValidator(),
     dedupe: new EventDedupe(redis, config.redis.dedupe_ttl_seconds, config.redis.pending_ttl_seconds),
     appender,
+    // Without Kafka nothing can be accepted; without Redis ingest still accepts (no dedupe), so it stays ready.
     async checkReady() {
       await bus.ping()
-      if (redis) await redis.ping()
-      return { bus: 'ok', redis: redis ? 'ok' : 'disabled' }
+      if (!redis) return { bus: 'ok', redis: 'disabled' }
+      const redisState = await redis.ping().then(
+        () => 'ok',
+        () => 'unavailable: accepting without dedupe',
+      )
+      return { bus: 'ok', redis: redisState }
     },
   })
   await app.listen({ host: config.ingest.host, port: config.ingest.port })

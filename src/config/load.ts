@@ -26,7 +26,13 @@ export class ConfigError extends Error {
 type ConnectorTypes = Readonly<Record<string, ConnectorDefinition<never, unknown>>>
 
 // Interpolated values are strings; coercion lets `port: ${PORT}` be a number.
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, allowUnionTypes: true })
+const ajv = new Ajv2020({
+  allErrors: true,
+  useDefaults: true,
+  coerceTypes: true,
+  strict: true,
+  allowUnionTypes: true,
+})
 const validateConfig = ajv.compile<FramewireConfig>(configSchema)
 const settingsValidators = new WeakMap<object, ReturnType<Ajv2020['compile']>>()
 
@@ -113,6 +119,8 @@ export function parseConfig(
       ]
       const key =
         error.keyword === 'additionalProperties' ? String(error.params.additionalProperty) : undefined
+      // A value emptied by a missing variable is already reported as such.
+      if (missing.some((m) => pointer(m.path) === pointer(path))) continue
       problems.push({
         where: whereIs(path, key),
         path: pointer(key ? [...path, key] : path),

@@ -12,6 +12,7 @@ export const REDACT_PATHS = [
   '*.token',
   '*.password',
   'settings.*',
+  '*.settings.*',
 ]
 
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {

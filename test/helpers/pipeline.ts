@@ -33,7 +33,12 @@ export async function startPipeline(config: FramewireConfig, role: Role = 'inges
 }
 
 /** Reads a topic from the beginning until `count` records arrived or the timeout passed. */
-export async function readTopic(topic: string, count: number, timeoutMs = 15_000, brokers = inject('kafkaBrokers')) {
+export async function readTopic(
+  topic: string,
+  count: number,
+  timeoutMs = 15_000,
+  brokers = inject('kafkaBrokers'),
+) {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING })
   const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 })
   const got: { key: string | null; value: unknown; headers: Record<string, string> }[] = []

@@ -1,0 +1,248 @@
+import { gunzipSync } from 'node:zlib'
+import { type Agent, MockAgent } from 'undici'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { SKIP } from '../../src/worker/connector.ts'
+import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { type DatadogStandIn, startDatadogStandIn } from '../../test/stand-ins/datadog.ts'
+import datadog, { type DatadogSettings, MAX_ENTRIES, MAX_PAYLOAD_BYTES } from './index.ts'
+import { type DatadogLog, sanitizeTag } from './transform.ts'
+
+const API_KEY = 'dd-test-api-key-abcdef'
+
+function settings(overrides: Partial<DatadogSettings> = {}): DatadogSettings {
+  return {
+    api_key: API_KEY,
+    site: 'datadoghq.com',
+    service: 'framewire',
+    ddsource: 'framewire',
+    tags: ['env:test'],
+    compression: 'gzip',
+    exclude_types: [],
+    ...overrides,
+  }
+}
+
+function transform(overrides: Record<string, unknown>, config = settings()): DatadogLog {
+  const record = datadog.transform(makeEvent(overrides), config)
+  if (record === SKIP) throw new Error('unexpected SKIP')
+  return record
+}
+
+/** Events stamped a minute ago, so Datadog's 18 h window accepts them. */
+const recentView = (n: number) => makeView(n, { start: Date.now() - 60_000 })
+
+describe('datadog transform', () => {
+  it('maps reserved attributes, tags and the event', () => {
+    const event = makeEvent({ type: 'buffer_start', buffer: { cause: 'stall', during_ad: false }, seq: 7 })
+    const log = datadog.transform(event, settings())
+    expect(log).toMatchObject({
+      ddsource: 'framewire',
+      service: 'framewire',
+      hostname: 'fw-ingest-1',
+      status: 'warn',
+      timestamp: event.ts_corrected,
+      event_id: event.event_id,
+      message: `buffer_start view=${event.view_id} seq=7`,
+      ddtags: 'env:test,fw_source:web-player,event_type:buffer_start,cdn:fastly,player:hls.js',
+      // event fields as attributes; the colliding `source` is renamed
+      type: 'buffer_start',
+      buffer: { cause: 'stall', during_ad: false },
+      session_id: event.session_id,
+      fw_source: 'web-player',
+      content: { id: 'ep-4711', title: 'The Long Night' },
+    })
+    expect(datadog.dedupeKey(event)).toBe(event.event_id)
+  })
+
+  it('reports errors at error level with their code and message in the summary', () => {
+    const log = transform({
+      type: 'error',
+      error_code: 'MEDIA_ERR_DECODE',
+      error_message: 'Decoding failed',
+      status: 3,
+    })
+    expect(log.status).toBe('error')
+    expect(log.message).toMatch(/^error view=.* seq=4: MEDIA_ERR_DECODE Decoding failed$/)
+    expect(log.fw_status).toBe(3)
+    expect(transform({ type: 'playing' }).status).toBe('info')
+  })
+
+  it('honours hostname, service, ddsource and exclude_types settings', () => {
+    const config = settings({ hostname: 'edge-7', service: 'video-qoe', ddsource: 'player', tags: [] })
+    expect(transform({}, config)).toMatchObject({
+      hostname: 'edge-7',
+      service: 'video-qoe',
+      ddsource: 'player',
+    })
+    expect(
+      datadog.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] })),
+    ).toBe(SKIP)
+  })
+
+  it('sanitizes tags the way Datadog stores them', () => {
+    expect(sanitizeTag('CDN:Akamai Edge,EU')).toBe('cdn:akamai_edge_eu')
+    expect(sanitizeTag('player:shaka-player/4.9.1')).toBe('player:shaka-player/4.9.1')
+    expect(sanitizeTag(`k:${'v'.repeat(300)}`)).toHaveLength(200)
+  })
+
+  it('limits batches to 1000 entries and 5 MB', () => {
+    expect(datadog.limits(settings())).toEqual({ maxItems: MAX_ENTRIES, maxBytes: MAX_PAYLOAD_BYTES - 2 })
+  })
+})
+
+describe('datadog site selection', () => {
+  it.each([
+    ['datadoghq.com', 'https://http-intake.logs.datadoghq.com'],
+    ['datadoghq.eu', 'https://http-intake.logs.datadoghq.eu'],
+    ['us5.datadoghq.com', 'https://http-intake.logs.us5.datadoghq.com'],
+    ['ddog-gov.com', 'https://http-intake.logs.ddog-gov.com'],
+  ] as const)('%s → %s/api/v2/logs', async (site, origin) => {
+    const mock = new MockAgent()
+    mock.disableNetConnect()
+    mock
+      .get(origin)
+      .intercept({ path: '/api/v2/logs', method: 'POST', headers: { 'dd-api-key': API_KEY } })
+      .reply(202, {})
+    const config = settings({ site })
+    const outcomes = await datadog.send(makeBatch(datadog, config, recentView(1)), makeContext(config, mock))
+    expect(outcomes).toEqual([{ kind: 'delivered' }])
+    mock.assertNoPendingInterceptors()
+    await mock.close()
+  })
+})
+
+describe('datadog send against the stand-in', () => {
+  let agent: Agent
+  let s: DatadogStandIn
+
+  beforeAll(() => {
+    agent = makeAgent()
+  })
+  afterAll(async () => {
+    await agent.close()
+  })
+  afterEach(async () => {
+    await s?.close()
+  })
+
+  it('sends a gzip body the stand-in decodes; 202 means delivered', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    const config = settings({ url: s.endpoint })
+    const events = recentView(25)
+    const outcomes = await datadog.send(makeBatch(datadog, config, events), makeContext(config, agent))
+
+    expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
+    expect(s.received[0]?.status).toBe(202)
+    expect(s.encodings).toEqual(['gzip'])
+    const raw = s.received[0]?.rawBody ?? Buffer.alloc(0)
+    expect(raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
+    expect(JSON.parse(gunzipSync(raw).toString())).toHaveLength(25)
+    expect(s.uniqueCount()).toBe(25)
+    expect(s.logs.map((l) => l.event_id)).toEqual(events.map((e) => e.event_id))
+  })
+
+  it('sends plain JSON when compression is none', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    const config = settings({ url: s.endpoint, compression: 'none' })
+    const outcomes = await datadog.send(makeBatch(datadog, config, recentView(3)), makeContext(config, agent))
+    expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
+    expect(s.encodings).toEqual(['identity'])
+    expect(s.received[0]?.headers['content-encoding']).toBeUndefined()
+  })
+
+  it('a wrong API key is refused (403) → rejected with the body', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    const config = settings({ url: s.endpoint, api_key: 'wrong-key' })
+    const outcomes = await datadog.send(makeBatch(datadog, config, recentView(2)), makeContext(config, agent))
+    expect(outcomes).toEqual([
+      { kind: 'rejected', reason: 'HTTP 403', status: 403, body: '{"errors":["Forbidden"]}' },
+      { kind: 'rejected', reason: 'HTTP 403', status: 403, body: '{"errors":["Forbidden"]}' },
+    ])
+    expect(s.uniqueCount()).toBe(0)
+  })
+
+  it('retries 5xx and 408, using Retry-After or X-RateLimit-Reset for 429', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    s.script
+      .failNext(1, 503, { retryAfter: 5 })
+      .failNext(1, 500)
+      .failNext(1, 408)
+      .failNext(1, 429, { headers: { 'x-ratelimit-reset': '12' } })
+    const config = settings({ url: s.endpoint })
+    const batch = makeBatch(datadog, config, recentView(1))
+    const ctx = () => makeContext(config, agent)
+
+    expect(await datadog.send(batch, ctx())).toEqual([
+      { kind: 'retry', reason: 'HTTP 503', status: 503, afterMs: 5_000 },
+    ])
+    expect(await datadog.send(batch, ctx())).toEqual([{ kind: 'retry', reason: 'HTTP 500', status: 500 }])
+    expect(await datadog.send(batch, ctx())).toEqual([{ kind: 'retry', reason: 'HTTP 408', status: 408 }])
+    expect(await datadog.send(batch, ctx())).toEqual([
+      { kind: 'retry', reason: 'HTTP 429', status: 429, afterMs: 12_000 },
+    ])
+    expect(await datadog.send(batch, ctx())).toEqual([{ kind: 'delivered' }])
+  })
+
+  it('rejects up front what Datadog would silently truncate or drop, and sends the rest', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    const config = settings({ url: s.endpoint })
+    const [ok1, ok2] = recentView(2)
+    const stale = makeEvent({ ts: Date.now() - 19 * 3600_000, ts_corrected: Date.now() - 19 * 3600_000 })
+    const huge = makeEvent({ ts: Date.now(), ts_corrected: Date.now(), dump: 'x'.repeat(1_000_001) })
+    const batch = makeBatch(datadog, config, [ok1 ?? makeEvent(), stale, huge, ok2 ?? makeEvent()])
+
+    const outcomes = await datadog.send(batch, makeContext(config, agent))
+    expect(outcomes.map((o) => o.kind)).toEqual(['delivered', 'rejected', 'rejected', 'delivered'])
+    expect(outcomes[1]).toMatchObject({ reason: expect.stringContaining('18 h') })
+    expect(outcomes[2]).toMatchObject({ reason: expect.stringContaining('truncate') })
+    expect(s.uniqueCount()).toBe(2)
+    expect(s.truncatedCount()).toBe(0)
+    expect(s.staleDroppedCount()).toBe(0)
+  })
+
+  it('the stand-in shows the silent loss a naive sender would suffer', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    const stale = { ddsource: 'x', message: 'old', timestamp: Date.now() - 19 * 3600_000, event_id: 'old-1' }
+    const res = await agent.request({
+      origin: s.url,
+      path: '/api/v2/logs',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'dd-api-key': API_KEY },
+      body: JSON.stringify([stale]),
+    })
+    await res.body.dump()
+    expect(res.statusCode).toBe(202)
+    expect(s.staleDroppedCount()).toBe(1)
+    expect(s.uniqueCount()).toBe(0)
+  })
+
+  it('413: splits the batch until each part fits under the payload limit', async () => {
+    const events = recentView(12)
+    const config0 = settings()
+    const entryBytes = Buffer.byteLength(JSON.stringify(makeBatch(datadog, config0, events)[0]?.record))
+    s = await startDatadogStandIn({ apiKey: API_KEY, maxPayloadBytes: entryBytes * 4 })
+    const config = settings({ url: s.endpoint })
+    const outcomes = await datadog.send(makeBatch(datadog, config, events), makeContext(config, agent))
+    expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
+    expect(s.uniqueCount()).toBe(12)
+    expect(s.received.some((r) => r.status === 413)).toBe(true)
+  })
+
+  it('throws on a hung request once the runtime aborts it', async () => {
+    s = await startDatadogStandIn({ apiKey: API_KEY })
+    s.script.hangNext(1)
+    const config = settings({ url: s.endpoint })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('runtime timeout')), 150)
+    await expect(
+      datadog.send(
+        makeBatch(datadog, config, recentView(1)),
+        makeContext(config, agent, { signal: controller.signal }),
+      ),
+    ).rejects.toThrow()
+    expect(await datadog.send(makeBatch(datadog, config, recentView(1)), makeContext(config, agent))).toEqual(
+      [{ kind: 'delivered' }],
+    )
+  })
+})

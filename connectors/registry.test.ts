@@ -1,0 +1,103 @@
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
+import { describe, expect, it } from 'vitest'
+import { connectorTypes } from './index.ts'
+
+/** The same ajv options the config loader uses (src/config/load.ts), strict types included. */
+function compile(schema: Record<string, unknown>) {
+  const ajv = new Ajv2020({
+    allErrors: true,
+    useDefaults: true,
+    coerceTypes: true,
+    strict: true,
+    strictTypes: true,
+    allowUnionTypes: true,
+  })
+  addFormats.default(ajv)
+  return ajv.compile(schema)
+}
+
+const minimal: Record<string, Record<string, unknown>> = {
+  amplitude: { api_key: 'k' },
+  datadog: { api_key: 'k' },
+  webhook: { url: 'https://hooks.example.com/framewire' },
+}
+
+describe('connector registry', () => {
+  it('lists the three connectors under their own type', () => {
+    expect(Object.keys(connectorTypes).sort()).toEqual(['amplitude', 'datadog', 'webhook'])
+    for (const [type, connector] of Object.entries(connectorTypes)) expect(connector.type).toBe(type)
+  })
+
+  describe.each(Object.entries(connectorTypes))('%s settings schema', (type, connector) => {
+    const schema = connector.settingsSchema as {
+      additionalProperties: unknown
+      properties: Record<string, { description?: string }>
+    }
+
+    it('closes the object and describes every field', () => {
+      expect(schema.additionalProperties).toBe(false)
+      for (const [name, property] of Object.entries(schema.properties)) {
+        expect(name).toMatch(/^[a-z][a-z0-9_]*$/)
+        expect(property.description, `${type}.${name}`).toBeTruthy()
+      }
+    })
+
+    it('compiles strictly, fills defaults and refuses unknown keys', () => {
+      const validate = compile(connector.settingsSchema)
+      const settings = structuredClone(minimal[type] ?? {})
+      expect(validate(settings), JSON.stringify(validate.errors)).toBe(true)
+      // Defaults make the settings complete enough for limits().
+      const limits = connector.limits(settings)
+      expect(limits.maxItems).toBeGreaterThan(0)
+      expect(limits.maxBytes).toBeGreaterThan(0)
+      expect(validate({ ...minimal[type], surprise: true })).toBe(false)
+      expect(validate({})).toBe(false)
+    })
+  })
+
+  it('applies the documented defaults', () => {
+    const amplitude = { api_key: 'k' }
+    compile(connectorTypes.amplitude?.settingsSchema ?? {})(amplitude)
+    expect(amplitude).toEqual({
+      api_key: 'k',
+      region: 'us',
+      event_naming: 'title',
+      exclude_types: [],
+      min_id_length: 5,
+      forward_client_ip: false,
+    })
+    const datadog = { api_key: 'k' }
+    compile(connectorTypes.datadog?.settingsSchema ?? {})(datadog)
+    expect(datadog).toMatchObject({
+      site: 'datadoghq.com',
+      compression: 'gzip',
+      service: 'framewire',
+      tags: [],
+    })
+    const webhook = { url: 'https://h.example.com/' }
+    compile(connectorTypes.webhook?.settingsSchema ?? {})(webhook)
+    expect(webhook).toMatchObject({
+      headers: {},
+      timeout_ms: 15_000,
+      max_events: 500,
+      max_body_bytes: 1_000_000,
+    })
+  })
+
+  it('validates enums, URLs and secrets', () => {
+    const amplitude = compile(connectorTypes.amplitude?.settingsSchema ?? {})
+    expect(amplitude({ api_key: 'k', region: 'apac' })).toBe(false)
+    const datadog = compile(connectorTypes.datadog?.settingsSchema ?? {})
+    expect(datadog({ api_key: 'k', site: 'datadoghq.eu' })).toBe(true)
+    expect(datadog({ api_key: 'k', site: 'example.com' })).toBe(false)
+    expect(datadog({ api_key: 'k', tags: ['a,b'] })).toBe(false)
+    const webhook = compile(connectorTypes.webhook?.settingsSchema ?? {})
+    expect(webhook({ url: 'ftp://h.example.com/' })).toBe(false)
+    expect(webhook({ url: 'https://h.example.com/', secret: 'hunter2' })).toBe(false)
+    expect(
+      webhook({ url: 'https://h.example.com/', secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}` }),
+    ).toBe(true)
+    expect(webhook({ url: 'https://h.example.com/', headers: { 'Bad Header': 'x' } })).toBe(false)
+  })
+})

@@ -1,0 +1,477 @@
+import type { Logger } from 'pino'
+import type { Dispatcher } from 'undici'
+import type { Bus, ConsumedRecord, Subscription } from '../bus/bus.ts'
+import type { ConnectorConfig } from '../config/types.ts'
+import type { EnrichedEvent } from '../event.ts'
+import { Batcher, effectiveLimits } from './batcher.ts'
+import { BufferLimit } from './buffer-limit.ts'
+import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts'
+import { type BatchItem, type ConnectorDefinition, type Outcome, SKIP } from './connector.ts'
+import { type DeadLetterEntry, type DeadLetterReason, DeadLetterWriter } from './dead-letter.ts'
+import { bodyExcerpt, ConnectorDisabledError } from './http-outcome.ts'
+import { type ConnectorMetrics, connectorMetrics, type SendResult } from './metrics.ts'
+import { OffsetTracker, type Ticket } from './offset-tracker.ts'
+import { RetryPolicy } from './retry-policy.ts'
+import { RetryQueue } from './retry-queue.ts'
+
+/** A connector of any settings and record type, as the registry holds them. */
+export type AnyConnector = ConnectorDefinition<never, unknown>
+
+export type WorkerState = 'running' | 'stopping' | 'stopped' | 'disabled'
+
+/** A record's final outcome; only then may its offset be committed. */
+export type Settlement = 'delivered' | 'dead_lettered' | 'skipped'
+
+export interface ConnectorWorkerOptions {
+  config: ConnectorConfig
+  connector: AnyConnector
+  bus: Bus
+  /** Consumer group, `<group_prefix>connector.<name>` for the live worker. */
+  group: string
+  topics: string[]
+  deadLetterTopic: string
+  /** Keep-alive dispatcher handed to the connector's `send`. */
+  http: Dispatcher
+  logger: Logger
+  /** Turns a consumed record into the event; defaults to parsing the value as JSON. */
+  decode?(record: ConsumedRecord): EnrichedEvent
+  /**
+   * Records declined here are left alone: not processed and never committed. Once it declines a record of
+   * a partition it must decline the rest of that partition, or a later commit would skip the declined one.
+   */
+  accept?(record: ConsumedRecord): boolean
+  onSettled?(settlement: Settlement): void
+}
+
+interface Source {
+  topic: string
+  partition: number
+  offset: bigint
+}
+
+/** One consumed record on its way to the destination. */
+interface WorkItem {
+  source: Source
+  ticket: Ticket
+  item: BatchItem<unknown>
+  bytes: number
+  attempts: number
+  firstAttemptAt: number
+  lastAttemptAt: number
+  lastFailure?: { error: string; status?: number; body?: string }
+}
+
+const decodeJson = (record: ConsumedRecord): EnrichedEvent => JSON.parse(record.value.toString('utf8'))
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+class SendTimeoutError extends Error {
+  override name = 'SendTimeoutError'
+}
+
+/**
+ * Runs one connector instance: consumes its own consumer group, transforms, batches and sends, retries,
+ * dead-letters, and commits each partition up to the first record without a final outcome. Memory is
+ * bounded by `max_buffered_records`: at the limit the consumer waits and the backlog stays in the bus.
+ */
+export class ConnectorWorker {
+  readonly name: string
+  #state: WorkerState = 'running'
+  #subscription: Subscription | undefined
+  #paused = false
+  readonly #options: ConnectorWorkerOptions
+  readonly #settings: never
+  readonly #log: Logger
+  readonly #metrics: ConnectorMetrics
+  readonly #tracker = new OffsetTracker()
+  readonly #buffer: BufferLimit
+  readonly #batcher: Batcher<WorkItem>
+  readonly #retries: RetryQueue<WorkItem>
+  readonly #policy: RetryPolicy
+  readonly #breaker: CircuitBreaker
+  readonly #deadLetters: DeadLetterWriter
+  /** Dead-letter writes not started from a send (transform errors), awaited when draining. */
+  readonly #pendingDeadLetters = new Set<Promise<void>>()
+  /** Aborts the sends in flight when a drain runs out of time. */
+  readonly #abortSends = new AbortController()
+  #committing: Promise<void> | undefined
+  #commitAgain = false
+  #leaving: Promise<void> | undefined
+  #stopped: Promise<void> | undefined
+
+  constructor(options: ConnectorWorkerOptions) {
+    const { config, connector } = options
+    this.#options = options
+    this.name = config.name
+    this.#settings = config.settings as never
+    this.#log = options.logger.child({ connector: config.name, type: connector.type })
+    this.#metrics = connectorMetrics(config.name)
+    this.#metrics.lag(() => this.#tracker.lag())
+    this.#buffer = new BufferLimit(config.max_buffered_records, (held) => this.#metrics.buffered(held))
+    this.#policy = new RetryPolicy(config.retry)
+    this.#breaker = new CircuitBreaker(config.circuit_breaker, (state) => this.#onCircuit(state))
+    this.#deadLetters = new DeadLetterWriter(options.bus, options.deadLetterTopic, this.#log)
+    this.#batcher = new Batcher<WorkItem>({
+      limits: effectiveLimits(connector.limits(this.#settings), config.batching),
+      lingerMs: config.batching.linger_ms,
+      maxInFlight: config.batching.max_in_flight,
+      sizeOf: (work) => work.bytes,
+      send: (batch) => this.#send(batch),
+      mayStart: () => this.#breaker.tryAcquire(),
+    })
+    this.#retries = new RetryQueue<WorkItem>((due) => {
+      for (const work of due) this.#batcher.add(work)
+      // They already waited their backoff; do not add the linger time on top.
+      this.#batcher.flush()
+    })
+  }
+
+  get state(): WorkerState {
+    return this.#state
+  }
+
+  /** Records held in memory: batching, in flight, waiting for a retry or for the dead-letter topic. */
+  get buffered(): number {
+    return this.#buffer.held
+  }
+
+  async start(): Promise<void> {
+    this.#subscription = await this.#options.bus.subscribe({
+      group: this.#options.group,
+      topics: this.#options.topics,
+      // Like Kafka Connect sinks: a new connector starts with what the topic still retains.
+      fromBeginning: true,
+      onRecord: (record) => this.#onRecord(record),
+      onRevoke: (topic, partitions) => this.#onRevoke(topic, partitions),
+    })
+    // The breaker may have opened, and records settled, before the subscription existed.
+    if (this.#paused) this.#subscription.pause()
+    this.#scheduleCommit()
+    this.#log.info({ group: this.#options.group, topics: this.#options.topics }, 'connector worker started')
+  }
+
+  /**
+   * Stops consuming, lets the batches in flight finish (at most `drainMs`), commits what has a final
+   * outcome and leaves the subscription. Records still waiting (retries, an open breaker) stay uncommitted
+   * and are consumed again by the next owner of the partition.
+   */
+  stop(drainMs = 10_000): Promise<void> {
+    this.#stopped ??= this.#stop(drainMs)
+    return this.#stopped
+  }
+
+  async #stop(drainMs: number): Promise<void> {
+    const wasDisabled = this.#state === 'disabled'
+    this.#state = 'stopping'
+    this.#subscription?.pause()
+    this.#buffer.releaseWaiters()
+    this.#retries.stop()
+    if (!wasDisabled) {
+      this.#batcher.flush()
+      const drained = await settlesWithin(this.#drained(), drainMs)
+      if (!drained) this.#log.warn({ drainMs }, 'drain timed out; unfinished records stay uncommitted')
+      this.#abortSends.abort()
+      this.#deadLetters.close()
+      // Batches the breaker kept back will not go out now; wait only for the (aborted) ones in flight.
+      this.#batcher.discard(() => true)
+      await this.#drained()
+      await this.#committing
+      await this.#commitDue()
+    }
+    this.#teardown()
+    await this.#leave()
+    this.#state = 'stopped'
+    this.#log.info('connector worker stopped')
+  }
+
+  /** Forgets this connector's metric series (when it is removed for good). */
+  removeMetrics(): void {
+    this.#metrics.remove()
+  }
+
+  async #onRecord(record: ConsumedRecord): Promise<void> {
+    if (this.#state !== 'running' || this.#options.accept?.(record) === false) return
+    await this.#buffer.acquire()
+    if (this.#state !== 'running') return this.#buffer.release()
+    const source = { topic: record.topic, partition: record.partition, offset: record.offset }
+    const ticket = this.#tracker.track(record.topic, record.partition, record.offset)
+    const { connector } = this.#options
+    let event: EnrichedEvent | undefined
+    try {
+      event = (this.#options.decode ?? decodeJson)(record)
+      const dedupeKey = connector.dedupeKey(event)
+      const vendorRecord = connector.transform(event, this.#settings)
+      if (vendorRecord === SKIP) {
+        this.#metrics.skipped()
+        this.#settle(ticket, 'skipped')
+        return
+      }
+      const bytes = connector.recordBytes?.(vendorRecord) ?? Buffer.byteLength(JSON.stringify(vendorRecord))
+      const item = { record: vendorRecord, event, dedupeKey }
+      this.#batcher.add({ source, ticket, item, bytes, attempts: 0, firstAttemptAt: 0, lastAttemptAt: 0 })
+    } catch (error) {
+      this.#log.warn({ err: error, partition: record.partition, offset: record.offset }, 'transform failed')
+      const entry = this.#entry('transform_error', source, { error: describe(error), attempts: 0 })
+      if (event) entry.event = event
+      else entry.raw = record.value.toString('utf8')
+      const written = this.#deadLetter([{ ticket, entry }])
+      this.#pendingDeadLetters.add(written)
+      void written.finally(() => this.#pendingDeadLetters.delete(written))
+    }
+  }
+
+  async #send(batch: WorkItem[]): Promise<void> {
+    const started = Date.now()
+    for (const work of batch) {
+      work.attempts++
+      work.firstAttemptAt ||= started
+      work.lastAttemptAt = started
+    }
+    this.#metrics.batch(batch.length)
+    this.#metrics.inFlight(1)
+    let outcomes: Outcome[]
+    let result: SendResult
+    try {
+      outcomes = await this.#sendWithTimeout(batch)
+      if (outcomes.length !== batch.length) {
+        throw new Error(`send returned ${outcomes.length} outcomes for ${batch.length} items`)
+      }
+      const retried = outcomes.filter((outcome) => outcome.kind === 'retry').length
+      result = retried === 0 ? 'ok' : retried === batch.length ? 'failed' : 'partial'
+    } catch (error) {
+      if (error instanceof ConnectorDisabledError) return this.#disable(error)
+      this.#log.warn({ err: error, items: batch.length }, 'send failed')
+      outcomes = batch.map(() => ({ kind: 'retry', reason: describe(error) }))
+      result = 'error'
+    } finally {
+      this.#metrics.inFlight(-1)
+    }
+    const now = Date.now()
+    this.#metrics.sent(result, (now - started) / 1000)
+    if (this.#state === 'disabled') return
+    this.#breaker.record(result === 'ok' || result === 'partial')
+    await this.#handleOutcomes(batch, outcomes, now)
+  }
+
+  /** A destination that hangs, even one ignoring the signal, frees its slot after request_timeout_ms. */
+  async #sendWithTimeout(batch: WorkItem[]): Promise<Outcome[]> {
+    const timeoutMs = this.#options.config.retry.request_timeout_ms
+    const controller = new AbortController()
+    const abandoned = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+    })
+    const timer = setTimeout(
+      () => controller.abort(new SendTimeoutError(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    const onShutdown = () => controller.abort(new SendTimeoutError('abandoned at shutdown'))
+    this.#abortSends.signal.addEventListener('abort', onShutdown, { once: true })
+    try {
+      const { connector, http } = this.#options
+      const ctx = {
+        settings: this.#settings,
+        http,
+        signal: controller.signal,
+        log: this.#log,
+        name: this.name,
+      }
+      return await Promise.race([
+        connector.send(
+          batch.map((work) => work.item),
+          ctx,
+        ),
+        abandoned,
+      ])
+    } finally {
+      clearTimeout(timer)
+      this.#abortSends.signal.removeEventListener('abort', onShutdown)
+    }
+  }
+
+  async #handleOutcomes(batch: WorkItem[], outcomes: Outcome[], now: number): Promise<void> {
+    const dead: { ticket: Ticket; entry: DeadLetterEntry }[] = []
+    const retry: { work: WorkItem; afterMs: number | undefined }[] = []
+    outcomes.forEach((outcome, index) => {
+      const work = batch[index] as WorkItem
+      switch (outcome.kind) {
+        case 'delivered':
+          this.#metrics.delivered(work.item.event.received_at, work.item.event.ts, now)
+          this.#settle(work.ticket, 'delivered')
+          break
+        case 'rejected':
+          work.lastFailure = { error: outcome.reason, status: outcome.status, body: outcome.body }
+          dead.push({ ticket: work.ticket, entry: this.#workEntry('rejected', work) })
+          break
+        case 'retry':
+          work.lastFailure = { error: outcome.reason, status: outcome.status }
+          retry.push({ work, afterMs: outcome.afterMs })
+      }
+    })
+    if (retry.length > 0) {
+      // One jitter draw for the whole failed group keeps it together as one batch on the next attempt.
+      const delay = this.#policy.backoffMs(Math.max(...retry.map(({ work }) => work.attempts)))
+      let scheduled = 0
+      for (const { work, afterMs } of retry) {
+        const at = this.#policy.nextAttemptAt(work, delay, afterMs, now)
+        if (at === null) dead.push({ ticket: work.ticket, entry: this.#workEntry('retries_exhausted', work) })
+        // While stopping nothing is retried: the record stays uncommitted for the partition's next owner.
+        else if (this.#state === 'running') {
+          this.#retries.schedule(work, at)
+          scheduled++
+        }
+      }
+      this.#metrics.retried(scheduled)
+    }
+    await this.#deadLetter(dead)
+  }
+
+  /** Settles the records once the dead-letter topic has them; if it never does, they stay uncommitted. */
+  async #deadLetter(items: { ticket: Ticket; entry: DeadLetterEntry }[]): Promise<void> {
+    if (items.length === 0) return
+    try {
+      await this.#deadLetters.write(items.map(({ entry }) => entry))
+    } catch (error) {
+      this.#log.warn({ err: error, records: items.length }, 'records not dead-lettered; left uncommitted')
+      this.#buffer.release(items.length)
+      return
+    }
+    for (const { ticket, entry } of items) {
+      this.#metrics.deadLettered(entry.reason)
+      this.#settle(ticket, 'dead_lettered')
+    }
+  }
+
+  #settle(ticket: Ticket, settlement: Settlement): void {
+    this.#tracker.done(ticket)
+    this.#buffer.release()
+    this.#options.onSettled?.(settlement)
+    this.#scheduleCommit()
+  }
+
+  #workEntry(reason: DeadLetterReason, work: WorkItem): DeadLetterEntry {
+    const failure = work.lastFailure ?? { error: 'unknown' }
+    const entry = this.#entry(reason, work.source, {
+      error: failure.error,
+      attempts: work.attempts,
+      first_attempt_at: work.firstAttemptAt,
+      last_attempt_at: work.lastAttemptAt,
+    })
+    entry.event = work.item.event
+    entry.dedupe_key = work.item.dedupeKey
+    if (failure.status !== undefined) entry.status = failure.status
+    if (failure.body !== undefined) entry.body_excerpt = bodyExcerpt(failure.body)
+    return entry
+  }
+
+  #entry(
+    reason: DeadLetterReason,
+    source: Source,
+    details: Pick<DeadLetterEntry, 'error' | 'attempts' | 'first_attempt_at' | 'last_attempt_at'>,
+  ): DeadLetterEntry {
+    return {
+      connector: { name: this.name, type: this.#options.connector.type },
+      reason,
+      ...details,
+      dead_lettered_at: Date.now(),
+      source: { topic: source.topic, partition: source.partition, offset: source.offset.toString() },
+    }
+  }
+
+  #scheduleCommit(): void {
+    if (this.#committing) {
+      this.#commitAgain = true
+      return
+    }
+    this.#committing = this.#commitDue().finally(() => {
+      this.#committing = undefined
+      if (this.#commitAgain) {
+        this.#commitAgain = false
+        this.#scheduleCommit()
+      }
+    })
+  }
+
+  async #commitDue(): Promise<void> {
+    const subscription = this.#subscription
+    if (!subscription || this.#state === 'disabled') return
+    for (const position of this.#tracker.commitsDue()) {
+      try {
+        await subscription.commit(position.topic, position.partition, position.nextOffset)
+        this.#tracker.committed(position)
+      } catch (error) {
+        // The next settlement or the final commit at stop tries again.
+        this.#log.warn({ err: error, partition: position.partition }, 'offset commit failed')
+      }
+    }
+  }
+
+  #onRevoke(topic: string, partitions: number[]): void {
+    this.#tracker.forget(topic, partitions)
+    const revoked = (work: WorkItem) =>
+      work.source.topic === topic && partitions.includes(work.source.partition)
+    const dropped = this.#batcher.discard(revoked).length + this.#retries.discard(revoked).length
+    this.#buffer.release(dropped)
+    this.#log.info({ topic, partitions, dropped }, 'partitions revoked')
+  }
+
+  #onCircuit(state: CircuitState): void {
+    this.#metrics.circuit(state)
+    this.#paused = state === 'open'
+    if (state === 'open') {
+      this.#log.warn(
+        { openMs: this.#options.config.circuit_breaker.open_ms },
+        'circuit open: consumption paused',
+      )
+      this.#subscription?.pause()
+      return
+    }
+    this.#log.info({ state }, state === 'closed' ? 'circuit closed' : 'circuit half-open: probing')
+    if (this.#state === 'running') this.#subscription?.resume()
+    this.#batcher.pump()
+  }
+
+  /** The destination is gone for good: stop without committing the failed batch, loudly. */
+  #disable(error: ConnectorDisabledError): void {
+    if (this.#state !== 'running') return
+    this.#state = 'disabled'
+    this.#metrics.disabled(true)
+    this.#log.error(
+      { err: error, status: error.status },
+      'CONNECTOR DISABLED: the destination asked to stop receiving events; offsets stay uncommitted until the connector is re-enabled',
+    )
+    this.#buffer.releaseWaiters()
+    this.#abortSends.abort()
+    this.#deadLetters.close()
+    this.#teardown()
+    // Hold no partitions that will never be processed; the committed offsets stay where they were.
+    void this.#leave()
+  }
+
+  #leave(): Promise<void> {
+    this.#leaving ??= (this.#subscription?.stop() ?? Promise.resolve()).catch((err) =>
+      this.#log.warn({ err }, 'leaving the consumer group failed'),
+    )
+    return this.#leaving
+  }
+
+  #teardown(): void {
+    this.#retries.stop()
+    this.#batcher.stop()
+    this.#breaker.stop()
+  }
+
+  #drained(): Promise<void> {
+    return Promise.all([this.#batcher.idle(), ...this.#pendingDeadLetters]).then(() => {})
+  }
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([promise.then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,170 @@
+import { Counter, Gauge, Histogram } from 'prom-client'
+import { registry } from '../observability/metrics.ts'
+import type { CircuitState } from './circuit-breaker.ts'
+import type { DeadLetterReason } from './dead-letter.ts'
+
+/** The connector runtime's instruments, all labelled by connector instance name. */
+
+/** Destination latencies: 5 ms to 30 s, dense below one second where the SLO lives. */
+const DELIVERY_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30,
+]
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 }
+const DEAD_LETTER_REASONS: DeadLetterReason[] = ['rejected', 'retries_exhausted', 'transform_error']
+const SEND_RESULTS = ['ok', 'partial', 'failed', 'error'] as const
+/** ok: nothing to retry; partial: some items to retry; failed: every item to retry; error: threw or timed out. */
+export type SendResult = (typeof SEND_RESULTS)[number]
+
+const registers = [registry]
+
+const deliveryLatency = new Histogram({
+  name: 'framewire_delivery_latency_seconds',
+  help: 'From ingest receiving the event (received_at) to the destination acknowledging it.',
+  labelNames: ['connector'],
+  buckets: DELIVERY_BUCKETS,
+  registers,
+})
+const eventAge = new Histogram({
+  name: 'framewire_event_age_seconds',
+  help: "From the client's event timestamp (ts) to the destination acknowledging it.",
+  labelNames: ['connector'],
+  buckets: DELIVERY_BUCKETS,
+  registers,
+})
+const delivered = new Counter({
+  name: 'framewire_connector_delivered_total',
+  help: 'Events acknowledged by the destination.',
+  labelNames: ['connector'],
+  registers,
+})
+const skipped = new Counter({
+  name: 'framewire_connector_skipped_total',
+  help: 'Events the connector chose not to send (transform returned SKIP).',
+  labelNames: ['connector'],
+  registers,
+})
+const retries = new Counter({
+  name: 'framewire_connector_retries_total',
+  help: 'Events scheduled for another attempt.',
+  labelNames: ['connector'],
+  registers,
+})
+const deadLettered = new Counter({
+  name: 'framewire_connector_dead_lettered_total',
+  help: "Events written to the connector's dead-letter topic, by reason.",
+  labelNames: ['connector', 'reason'],
+  registers,
+})
+const sendDuration = new Histogram({
+  name: 'framewire_connector_send_duration_seconds',
+  help: 'Duration of one send() call, by result: ok (nothing to retry), partial, failed (all to retry), error.',
+  labelNames: ['connector', 'result'],
+  buckets: DELIVERY_BUCKETS,
+  registers,
+})
+const batchSize = new Histogram({
+  name: 'framewire_connector_batch_size_items',
+  help: 'Items per batch handed to send().',
+  labelNames: ['connector'],
+  buckets: BATCH_SIZE_BUCKETS,
+  registers,
+})
+const inFlight = new Gauge({
+  name: 'framewire_connector_in_flight_batches',
+  help: 'Batches currently being sent.',
+  labelNames: ['connector'],
+  registers,
+})
+const buffered = new Gauge({
+  name: 'framewire_connector_buffered_records',
+  help: 'Records held in the worker (batching, sending, waiting for retry or dead-lettering).',
+  labelNames: ['connector'],
+  registers,
+})
+const circuitState = new Gauge({
+  name: 'framewire_connector_circuit_state',
+  help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open.',
+  labelNames: ['connector'],
+  registers,
+})
+const disabled = new Gauge({
+  name: 'framewire_connector_disabled',
+  help: 'Whether the connector was stopped because the destination is gone (1) or runs (0).',
+  labelNames: ['connector'],
+  registers,
+})
+
+/** Lag is read when scraped, from each worker's own view of its partitions. */
+const lagSources = new Map<string, () => number>()
+new Gauge({
+  name: 'framewire_connector_consumer_lag_records',
+  help: 'Records consumed but not yet committed, per connector (highest offset seen minus committed offset).',
+  labelNames: ['connector'],
+  registers,
+  collect() {
+    this.reset()
+    for (const [connector, lag] of lagSources) this.set({ connector }, lag())
+  },
+})
+
+export interface ConnectorMetrics {
+  delivered(receivedAt: number, clientTs: number, now: number): void
+  skipped(): void
+  retried(count: number): void
+  deadLettered(reason: DeadLetterReason): void
+  sent(result: SendResult, seconds: number): void
+  batch(size: number): void
+  inFlight(delta: number): void
+  buffered(count: number): void
+  circuit(state: CircuitState): void
+  disabled(isDisabled: boolean): void
+  lag(source: () => number): void
+  /** Drops this connector's series, e.g. when hot reload removes it. */
+  remove(): void
+}
+
+export function connectorMetrics(connector: string): ConnectorMetrics {
+  const labels = { connector }
+  const latency = deliveryLatency.labels(labels)
+  const age = eventAge.labels(labels)
+  const deliveredCount = delivered.labels(labels)
+  const batchItems = batchSize.labels(labels)
+  const inFlightBatches = inFlight.labels(labels)
+  circuitState.set(labels, CIRCUIT_VALUE.closed)
+  disabled.set(labels, 0)
+  return {
+    delivered(receivedAt, clientTs, now) {
+      // Clients' clocks may run ahead and their events may lack fields: a latency is never negative or NaN.
+      if (Number.isFinite(receivedAt)) latency.observe(Math.max(0, now - receivedAt) / 1000)
+      if (Number.isFinite(clientTs)) age.observe(Math.max(0, now - clientTs) / 1000)
+      deliveredCount.inc()
+    },
+    skipped: () => skipped.inc(labels),
+    retried: (count) => retries.inc(labels, count),
+    deadLettered: (reason) => deadLettered.inc({ connector, reason }),
+    sent: (result, seconds) => sendDuration.observe({ connector, result }, seconds),
+    batch: (size) => batchItems.observe(size),
+    inFlight: (delta) => inFlightBatches.inc(delta),
+    buffered: (count) => buffered.set(labels, count),
+    circuit: (state) => circuitState.set(labels, CIRCUIT_VALUE[state]),
+    disabled: (isDisabled) => disabled.set(labels, isDisabled ? 1 : 0),
+    lag: (source) => lagSources.set(connector, source),
+    remove() {
+      lagSources.delete(connector)
+      const byConnector = [
+        deliveryLatency,
+        eventAge,
+        delivered,
+        skipped,
+        retries,
+        batchSize,
+        inFlight,
+        buffered,
+      ]
+      for (const metric of [...byConnector, circuitState, disabled]) metric.remove(labels)
+      for (const reason of DEAD_LETTER_REASONS) deadLettered.remove({ connector, reason })
+      for (const result of SEND_RESULTS) sendDuration.remove({ connector, result })
+    },
+  }
+}

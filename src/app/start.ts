@@ -1,14 +1,19 @@
 import type { Logger } from 'pino'
+import { connectorTypes } from '../../connectors/index.ts'
 import type { Bus } from '../bus/bus.ts'
 import { createKafkaBus } from '../bus/kafka-bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
+import { startWorkers, type WorkerGroup } from '../worker/worker-group.ts'
 import { type RunningIngest, startIngest } from './start-ingest.ts'
+import { startOpsServer } from './start-ops-server.ts'
 
 export type Role = 'ingest' | 'worker' | 'all'
 
 export interface Running {
   bus: Bus
   ingest?: RunningIngest
+  workers?: WorkerGroup
+  /** Stops taking requests first, then drains the workers, so nothing accepted is left behind. */
   stop(): Promise<void>
 }
 
@@ -20,12 +25,18 @@ export async function startFramewire(config: FramewireConfig, role: Role, logger
     replicationFactor: config.kafka.replication_factor,
   })
   await bus.ensureTopics([topic(config.topics.events), topic(config.topics.invalid)])
+  const workers =
+    role === 'ingest' ? undefined : await startWorkers({ config, bus, logger, connectors: connectorTypes })
   const ingest = role === 'worker' ? undefined : await startIngest(config, bus, logger)
+  const ops = role === 'worker' ? await startOpsServer(config, bus, logger) : undefined
   return {
     bus,
     ...(ingest ? { ingest } : {}),
+    ...(workers ? { workers } : {}),
     async stop() {
+      await ops?.close()
       await ingest?.stop()
+      await workers?.stop()
       await bus.close()
     },
   }

@@ -3,6 +3,7 @@ import { connectorTypes } from '../../connectors/index.ts'
 import { type Role, startFramewire } from '../app/start.ts'
 import { ConfigError, loadConfigFile } from '../config/load.ts'
 import { createLogger } from '../observability/logger.ts'
+import { registerDlqCommands } from './dlq-command.ts'
 import { registerKafkaCommands } from './kafka-command.ts'
 
 const program = new Command('framewire').description('Video-player telemetry pipeline').showHelpAfterError()
@@ -17,21 +18,24 @@ program
   .action(async (options: { config: string; role: Role }) => {
     const logger = createLogger()
     const config = loadConfigFile(options.config, connectorTypes)
-    const running = await startFramewire(config, options.role, logger)
+    // Handlers go in before start-up, since workers deliver (and can be signalled) while it still runs.
     let stopping = false
+    const started = startFramewire(config, options.role, logger)
     const shutdown = async (signal: string) => {
       if (stopping) return
       stopping = true
       logger.info({ signal }, 'shutting down: draining in-flight work')
-      await running.stop()
+      await (await started).stop()
       logger.info('stopped')
       process.exit(0)
     }
     process.on('SIGTERM', () => void shutdown('SIGTERM'))
     process.on('SIGINT', () => void shutdown('SIGINT'))
+    await started
   })
 
 registerKafkaCommands(program)
+registerDlqCommands(program)
 
 try {
   await program.parseAsync()

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import type { ConnectorDefinition } from '../worker/connector.ts'
 import { closest } from './did-you-mean.ts'
@@ -33,6 +34,7 @@ const ajv = new Ajv2020({
   strict: true,
   allowUnionTypes: true,
 })
+addFormats.default(ajv)
 const validateConfig = ajv.compile<FramewireConfig>(configSchema)
 const settingsValidators = new WeakMap<object, ReturnType<Ajv2020['compile']>>()
 

@@ -57,6 +57,26 @@ export const configSchema = {
         },
       },
     },
+    worker: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Worker-only processes (--role worker).',
+      properties: {
+        ops_host: {
+          type: 'string',
+          default: '0.0.0.0',
+          description: 'Address of /healthz, /readyz, /metrics.',
+        },
+        ops_port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          default: 9464,
+          description: 'Port of /healthz, /readyz and /metrics when no ingest runs in the process.',
+        },
+      },
+    },
     kafka: {
       type: 'object',
       additionalProperties: false,
@@ -71,6 +91,12 @@ export const configSchema = {
           description: 'Bootstrap brokers, host:port.',
         },
         client_id: { type: 'string', default: 'framewire', description: 'Kafka client id.' },
+        group_prefix: {
+          type: 'string',
+          default: 'fw.',
+          description:
+            'Prefix of consumer group ids (connector.<name>, dlq-replay.<name>), to share a cluster.',
+        },
         partitions: {
           ...positiveInt,
           default: 6,

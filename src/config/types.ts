@@ -45,6 +45,8 @@ export interface ConnectorConfig {
 export interface KafkaConfig {
   brokers: string[]
   client_id: string
+  /** Consumer groups are `<prefix>connector.<name>` and `<prefix>dlq-replay.<name>`. */
+  group_prefix: string
   partitions: number
   replication_factor: number
 }
@@ -88,9 +90,15 @@ export interface IngestConfig {
   }
 }
 
+export interface WorkerProcessConfig {
+  ops_host: string
+  ops_port: number
+}
+
 export interface FramewireConfig {
   node_id: string
   ingest: IngestConfig
+  worker: WorkerProcessConfig
   kafka: KafkaConfig
   topics: TopicsConfig
   produce: ProduceConfig

@@ -3,7 +3,7 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { FramewireConfig } from '../config/types.ts'
-import { registry } from '../observability/metrics.ts'
+import { registerOpsRoutes } from '../observability/ops-routes.ts'
 import { type AcceptDeps, acceptEvents } from './accept-events.ts'
 import { HttpError } from './http-error.ts'
 import { ingestMetrics } from './metrics.ts'
@@ -127,17 +127,6 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
     return reply.code(result.status).send(result.body)
   })
 
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      return { status: 'ready', checks: await deps.checkReady() }
-    } catch (err) {
-      return reply.code(503).send({ status: 'not_ready', message: (err as Error).message })
-    }
-  })
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', registry.contentType)
-    return registry.metrics()
-  })
+  registerOpsRoutes(app, deps.checkReady)
   return app
 }

@@ -11,12 +11,13 @@ export const WRITE_KEY = 'test-write-key-0001'
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 
 /** A config on the test broker and Redis, with topics unique to this test so tests never see each other. */
-export function testConfig(yamlExtra = '', env: NodeJS.ProcessEnv = {}): FramewireConfig {
+export function testConfigYaml(yamlExtra = ''): string {
   const id = randomUUID().slice(0, 8)
-  const yaml = `
+  return `
 node_id: test-node
 ingest: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }
-kafka: { brokers: [${inject('kafkaBrokers').join(', ')}], partitions: 3 }
+worker: { ops_host: 127.0.0.1, ops_port: 0 }
+kafka: { brokers: [${inject('kafkaBrokers').join(', ')}], partitions: 3, group_prefix: fw.${id}. }
 topics: { events: fw.events.${id}, invalid: fw.invalid.${id}, dlq_prefix: fw.dlq.${id}. }
 redis: { url: ${inject('redisUrl')} }
 sources:
@@ -24,7 +25,10 @@ sources:
     write_key: \${WEB_KEY:-${WRITE_KEY}}
     allowed_origins: [https://player.example.com]
 ${yamlExtra}`
-  return parseConfig(yaml, 'test.yaml', connectorTypes, env)
+}
+
+export function testConfig(yamlExtra = '', env: NodeJS.ProcessEnv = {}): FramewireConfig {
+  return parseConfig(testConfigYaml(yamlExtra), 'test.yaml', connectorTypes, env)
 }
 
 export async function startPipeline(config: FramewireConfig, role: Role = 'ingest') {

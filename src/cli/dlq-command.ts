@@ -1,0 +1,45 @@
+import type { Command } from 'commander'
+import { connectorTypes } from '../../connectors/index.ts'
+import { createKafkaBus } from '../bus/kafka-bus.ts'
+import { loadConfigFile } from '../config/load.ts'
+import { createLogger } from '../observability/logger.ts'
+import { inspectDeadLetters, replayDeadLetters } from '../worker/dlq-tools.ts'
+
+export function registerDlqCommands(program: Command) {
+  const dlq = program.command('dlq').description("inspect and replay a connector's dead letters")
+  const context = (file: string) => {
+    const config = loadConfigFile(file, connectorTypes)
+    const logger = createLogger({ level: 'warn' })
+    const bus = createKafkaBus({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.client_id}-dlq`,
+      logger,
+    })
+    return { config, bus, logger, out: process.stdout }
+  }
+  dlq
+    .command('inspect <connector>')
+    .description('list the dead-lettered records with their reason, status and attempts')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .action(async (connector: string, o: { config: string }) => {
+      const ctx = context(o.config)
+      try {
+        await inspectDeadLetters(connector, ctx)
+      } finally {
+        await ctx.bus.close()
+      }
+    })
+  dlq
+    .command('replay <connector>')
+    .description('re-send the dead-lettered records through the connector; prints progress and counts')
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .action(async (connector: string, o: { config: string }) => {
+      const ctx = context(o.config)
+      try {
+        const summary = await replayDeadLetters(connector, { ...ctx, connectors: connectorTypes })
+        process.exitCode = summary.failedAgain > 0 ? 1 : 0
+      } finally {
+        await ctx.bus.close()
+      }
+    })
+}

@@ -80,6 +80,7 @@ export class ConnectorWorker {
   #paused = false
   readonly #options: ConnectorWorkerOptions
   readonly #settings: never
+  #resources: unknown
   readonly #log: Logger
   readonly #metrics: ConnectorMetrics
   readonly #tracker = new OffsetTracker()
@@ -135,6 +136,10 @@ export class ConnectorWorker {
   }
 
   async start(): Promise<void> {
+    this.#resources = await this.#options.connector.open?.(this.#settings, {
+      log: this.#log,
+      name: this.name,
+    })
     this.#subscription = await this.#options.bus.subscribe({
       group: this.#options.group,
       topics: this.#options.topics,
@@ -179,6 +184,7 @@ export class ConnectorWorker {
     }
     this.#teardown()
     await this.#leave()
+    await this.#options.connector.close?.(this.#resources)
     this.#state = 'stopped'
     this.#log.info('connector worker stopped')
   }
@@ -269,6 +275,7 @@ export class ConnectorWorker {
       const { connector, http } = this.#options
       const ctx = {
         settings: this.#settings,
+        resources: this.#resources,
         http,
         signal: controller.signal,
         log: this.#log,

@@ -25,8 +25,10 @@ export interface BatchLimits {
   maxBytes: number
 }
 
-export interface SendContext<Settings> {
+export interface SendContext<Settings, Resources = unknown> {
   settings: Settings
+  /** What `open` returned for this connector instance (SDK clients, pools); undefined without `open`. */
+  resources: Resources
   /** Shared keep-alive pool for this connector instance; pass as `dispatcher` to undici.request. */
   http: Dispatcher
   /** Aborted when the runtime gives up on the request (timeout, shutdown). */
@@ -42,7 +44,17 @@ export interface BatchItem<VendorRecord> {
   dedupeKey: string
 }
 
-export interface ConnectorDefinition<Settings = Record<string, unknown>, VendorRecord = unknown> {
+export interface OpenContext {
+  log: Logger
+  /** The connector instance's name from the config. */
+  name: string
+}
+
+export interface ConnectorDefinition<
+  Settings = Record<string, unknown>,
+  VendorRecord = unknown,
+  Resources = unknown,
+> {
   type: string
   description: string
   /** JSON Schema (draft 2020-12) of `settings`; applied with defaults at config load. */
@@ -59,11 +71,18 @@ export interface ConnectorDefinition<Settings = Record<string, unknown>, VendorR
    * Sends one batch and returns one outcome per item. Throwing applies to the whole batch: the runtime
    * classifies network errors and timeouts as retryable.
    */
-  send(batch: BatchItem<VendorRecord>[], ctx: SendContext<Settings>): Promise<Outcome[]>
+  send(batch: BatchItem<VendorRecord>[], ctx: SendContext<Settings, Resources>): Promise<Outcome[]>
+  /**
+   * Creates long-lived clients (an SDK client, a database pool) once per connector instance, when its
+   * worker starts. A throw fails the start, so bad settings surface at once.
+   */
+  open?(settings: Settings, ctx: OpenContext): Promise<Resources>
+  /** Releases what `open` created, after the worker has drained. */
+  close?(resources: Resources): Promise<void>
 }
 
-export function defineConnector<Settings, VendorRecord>(
-  definition: ConnectorDefinition<Settings, VendorRecord>,
-): ConnectorDefinition<Settings, VendorRecord> {
+export function defineConnector<Settings, VendorRecord, Resources = unknown>(
+  definition: ConnectorDefinition<Settings, VendorRecord, Resources>,
+): ConnectorDefinition<Settings, VendorRecord, Resources> {
   return definition
 }

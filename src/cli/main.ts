@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
+import { startConfigReload } from '../app/config-reload.ts'
 import { type Role, startFramewire } from '../app/start.ts'
-import { ConfigError, loadConfigFile } from '../config/load.ts'
+import { ConfigError, parseConfig } from '../config/load.ts'
 import { createLogger } from '../observability/logger.ts'
+import { registerConfigCommands } from './config-command.ts'
 import { registerDlqCommands } from './dlq-command.ts'
 import { registerKafkaCommands } from './kafka-command.ts'
 
@@ -17,7 +20,8 @@ program
   )
   .action(async (options: { config: string; role: Role }) => {
     const logger = createLogger()
-    const config = loadConfigFile(options.config, connectorTypes)
+    const text = readFileSync(options.config, 'utf8')
+    const config = parseConfig(text, options.config, connectorTypes)
     // Handlers go in before start-up, since workers deliver (and can be signalled) while it still runs.
     let stopping = false
     const started = startFramewire(config, options.role, logger)
@@ -31,11 +35,12 @@ program
     }
     process.on('SIGTERM', () => void shutdown('SIGTERM'))
     process.on('SIGINT', () => void shutdown('SIGINT'))
-    await started
+    startConfigReload(options.config, text, config, await started, logger)
   })
 
 registerKafkaCommands(program)
 registerDlqCommands(program)
+registerConfigCommands(program)
 
 try {
   await program.parseAsync()

@@ -1,0 +1,94 @@
+import { isDeepStrictEqual } from 'node:util'
+import type { Logger } from 'pino'
+import { Counter, Gauge } from 'prom-client'
+import { connectorTypes } from '../../connectors/index.ts'
+import { ConfigError, parseConfig } from '../config/load.ts'
+import type { FramewireConfig } from '../config/types.ts'
+import { hashText, watchConfigFile } from '../config/watch.ts'
+import { registry } from '../observability/metrics.ts'
+import type { Running } from './start.ts'
+
+const reloadFailures = new Counter({
+  name: 'framewire_config_reload_failures_total',
+  help: 'Config changes that were rejected; the previous config kept running.',
+  registers: [registry],
+})
+const configInfo = new Gauge({
+  name: 'framewire_config_info',
+  help: 'The config in use: 1 for its content hash.',
+  labelNames: ['hash'] as const,
+  registers: [registry],
+})
+
+/** Parts that only a restart applies: they shape listeners, clients and topics. */
+const RESTART_ONLY = ['node_id', 'ingest', 'worker', 'kafka', 'topics', 'produce', 'redis'] as const
+
+/**
+ * Applies a new, already validated config to a running process: sources at once, connectors by
+ * starting, draining or replacing only the workers whose entry changed.
+ */
+export async function applyConfig(
+  running: Running,
+  previous: FramewireConfig,
+  next: FramewireConfig,
+  log: Logger,
+) {
+  const restartNeeded = RESTART_ONLY.filter((key) => !isDeepStrictEqual(previous[key], next[key]))
+  if (restartNeeded.length > 0)
+    log.warn({ keys: restartNeeded }, 'these config changes apply only after a restart')
+  running.ingest?.sources.replace(next.sources)
+  const workers = running.workers
+  if (!workers) return
+  const before = new Map(previous.connectors.map((c) => [c.name, c]))
+  const after = new Map(next.connectors.map((c) => [c.name, c]))
+  for (const name of before.keys()) if (!after.has(name)) await workers.remove(name)
+  for (const [name, config] of after) {
+    const old = before.get(name)
+    if (!old) await workers.add(config)
+    else if (!isDeepStrictEqual(old, config)) await workers.replace(config)
+  }
+}
+
+/** Watches the config file (and SIGHUP); a valid change is applied, an invalid one is logged and counted. */
+export function startConfigReload(
+  file: string,
+  text: string,
+  initial: FramewireConfig,
+  running: Running,
+  log: Logger,
+) {
+  let current = initial
+  let currentHash = hashText(text)
+  configInfo.set({ hash: currentHash }, 1)
+  let queue = Promise.resolve()
+  const stop = watchConfigFile(file, currentHash, (nextText, hash) => {
+    queue = queue.then(async () => {
+      let next: FramewireConfig
+      try {
+        next = parseConfig(nextText, file, connectorTypes)
+      } catch (err) {
+        reloadFailures.inc()
+        const problems = err instanceof ConfigError ? err.problems : [{ message: (err as Error).message }]
+        log.error({ problems }, 'config change rejected; the previous config keeps running')
+        return
+      }
+      try {
+        await applyConfig(running, current, next, log)
+      } catch (err) {
+        reloadFailures.inc()
+        log.error({ err }, 'config change failed to apply')
+        return
+      }
+      configInfo.remove({ hash: currentHash })
+      configInfo.set({ hash }, 1)
+      current = next
+      currentHash = hash
+      log.info({ hash, connectors: next.connectors.map((c) => c.name) }, 'config reloaded')
+    })
+  })
+  return {
+    stop,
+    /** Resolves once every change seen so far has been handled. */
+    settled: () => queue,
+  }
+}

@@ -1,0 +1,81 @@
+import { gunzipSync } from 'node:zlib'
+import { pino } from 'pino'
+import { MockAgent } from 'undici'
+import type { ConnectorConfig } from '../config/types.ts'
+import type { EnrichedEvent } from '../event.ts'
+import { type Outcome, SKIP } from '../worker/connector.ts'
+import type { AnyConnector } from '../worker/connector-worker.ts'
+
+export interface PreviewedRequest {
+  method: string
+  url: string
+  headers: Record<string, string>
+  body: string
+}
+
+const SECRET_KEY = /key|secret|token|password|credential/i
+
+/** Every secret-looking string in the settings, so it can be masked wherever it appears in a request. */
+function secretsOf(settings: unknown, key = ''): string[] {
+  if (typeof settings === 'string') return SECRET_KEY.test(key) && settings.length >= 4 ? [settings] : []
+  if (settings && typeof settings === 'object') {
+    return Object.entries(settings).flatMap(([k, v]) => secretsOf(v, k))
+  }
+  return []
+}
+
+function bodyText(body: unknown, encoding: string | undefined): string {
+  if (body === undefined || body === null) return ''
+  const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body as Uint8Array)
+  return encoding === 'gzip' ? `${gunzipSync(bytes).toString()}\n(sent gzip-compressed)` : bytes.toString()
+}
+
+/**
+ * Runs a connector's transform and send for one event against an HTTP dispatcher that answers every
+ * request itself, so nothing leaves the machine, and returns the requests with secrets masked.
+ */
+export async function previewRequests(
+  connector: AnyConnector,
+  config: ConnectorConfig,
+  event: EnrichedEvent,
+): Promise<{ requests: PreviewedRequest[]; outcome: Outcome } | 'skipped'> {
+  const record = connector.transform(event, config.settings as never)
+  if (record === SKIP) return 'skipped'
+  const secrets = secretsOf(config.settings)
+  const mask = (text: string) => secrets.reduce((out, s) => out.replaceAll(s, '***'), text)
+  const requests: PreviewedRequest[] = []
+  const agent = new MockAgent()
+  agent.disableNetConnect()
+  agent
+    .get(() => true)
+    .intercept({ path: () => true, method: () => true })
+    .reply((opts) => {
+      const headers = Object.fromEntries(
+        Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), mask(String(v))]),
+      )
+      requests.push({
+        method: opts.method,
+        url: mask(`${opts.origin}${opts.path}`),
+        headers,
+        body: mask(bodyText(opts.body, headers['content-encoding'])),
+      })
+      return { statusCode: 200, data: '{}' }
+    })
+    .persist()
+  const log = pino({ level: 'silent' })
+  const resources = await connector.open?.(config.settings as never, { log, name: config.name })
+  try {
+    const [outcome] = await connector.send([{ record, event, dedupeKey: connector.dedupeKey(event) }], {
+      settings: config.settings as never,
+      resources,
+      http: agent,
+      signal: AbortSignal.timeout(5000),
+      log,
+      name: config.name,
+    })
+    return { requests, outcome: outcome ?? { kind: 'rejected', reason: 'the connector returned no outcome' } }
+  } finally {
+    await connector.close?.(resources)
+    await agent.close()
+  }
+}

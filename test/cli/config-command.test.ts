@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, it } from 'vitest'
+
+const dir = mkdtempSync(join(tmpdir(), 'fw-cli-'))
+const framewire = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/framewire.js', ...args], { encoding: 'utf8', timeout: 60_000 })
+
+const config = join(dir, 'framewire.yaml')
+writeFileSync(
+  config,
+  `sources:
+  - name: web
+    write_key: abcdefghijk
+connectors:
+  - name: amp
+    type: amplitude
+    settings: { api_key: super-secret-amp-key, region: eu }
+`,
+)
+
+it('config validate accepts a valid file and points at the line and column of a bad one', () => {
+  const ok = framewire('config', 'validate', config)
+  expect(ok.status).toBe(0)
+  expect(ok.stdout).toContain('valid (1 sources, 1 connectors)')
+
+  const bad = join(dir, 'bad.yaml')
+  writeFileSync(bad, 'sources:\n  - name: web\n    write_key: abcdefghijk\n    allowed_origin: ["*"]\n')
+  const res = framewire('config', 'validate', bad)
+  expect(res.status).toBe(2)
+  expect(res.stderr).toContain(`${bad}:4:5 /sources/0/allowed_origin: unknown key "allowed_origin"`)
+  expect(res.stderr).toContain('did you mean "allowed_origins"')
+})
+
+it('config test prints the exact request with secrets masked, without touching the network', () => {
+  const res = framewire(
+    'config',
+    'test',
+    config,
+    '--connector',
+    'amp',
+    '--event',
+    'collectors-schema/examples/buffer_start.json',
+  )
+  expect(res.status).toBe(0)
+  const [requestLine, ...rest] = res.stdout.split('\n')
+  expect(requestLine).toBe('POST https://api.eu.amplitude.com/2/httpapi')
+  expect(res.stdout).not.toContain('super-secret-amp-key')
+  const body = JSON.parse(rest.find((line) => line.startsWith('{')) ?? '{}')
+  expect(body.api_key).toBe('***')
+  expect(body.events[0]).toMatchObject({
+    event_type: 'Video Buffer Start',
+    insert_id: '8f14e45f-ceea-467f-a0e6-000000000011',
+  })
+})

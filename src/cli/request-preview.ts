@@ -14,6 +14,9 @@ export interface PreviewedRequest {
 }
 
 const SECRET_KEY = /key|secret|token|password|credential/i
+/** Headers that carry credentials in encoded forms (Basic auth, signatures), masked whole. */
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|x-api-key|api-key|dd-api-key|x-amz-security-token)$/
 
 /** Every secret-looking string in the settings, so it can be masked wherever it appears in a request. */
 function secretsOf(settings: unknown, key = ''): string[] {
@@ -51,7 +54,10 @@ export async function previewRequests(
     .intercept({ path: () => true, method: () => true })
     .reply((opts) => {
       const headers = Object.fromEntries(
-        Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), mask(String(v))]),
+        Object.entries(opts.headers ?? {}).map(([k, v]) => [
+          k.toLowerCase(),
+          SECRET_HEADER.test(k.toLowerCase()) ? '***' : mask(String(v)),
+        ]),
       )
       requests.push({
         method: opts.method,

@@ -1,0 +1,266 @@
+import { promisify } from 'node:util'
+import { gzip as gzipCallback } from 'node:zlib'
+import { request } from 'undici'
+import { type ConnectorDefinition, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
+import {
+  bodyExcerpt,
+  outcomeForStatus,
+  outcomesForAll,
+  readBody,
+  sendSplittingOnTooLarge,
+  tryParseJson,
+} from '../../src/worker/http-outcome.ts'
+import { type BulkAction, INDEX_PATTERN, toBulkAction } from './transform.ts'
+
+/**
+ * The `_bulk` logic shared by the `elasticsearch` and `opensearch` connectors: both servers speak the same
+ * NDJSON protocol (https://www.elastic.co/docs/api/doc/elasticsearch/operation/operation-bulk,
+ * https://docs.opensearch.org/latest/api-reference/document-apis/bulk/). Plain undici on the runtime's
+ * keep-alive pool rather than the official clients: see README ("Why not the official client").
+ */
+
+const gzip = promisify(gzipCallback)
+
+export interface BulkSettings {
+  url: string
+  index: string
+  /** Elasticsearch only. */
+  api_key?: string
+  username?: string
+  password?: string
+  compression: 'gzip' | 'none'
+  max_actions: number
+  max_request_bytes: number
+  exclude_types: string[]
+}
+
+export interface BulkProduct {
+  type: string
+  /** "Elasticsearch" or "OpenSearch", for descriptions and messages. */
+  name: string
+  description: string
+  /** Whether the server takes `Authorization: ApiKey …` (Elasticsearch does, OpenSearch does not). */
+  apiKeyAuth: boolean
+}
+
+// http.max_content_length defaults to 100mb (binary megabytes) on both servers: a larger request is
+// answered 413. https://www.elastic.co/docs/reference/elasticsearch/configuration-reference/networking-settings,
+// https://docs.opensearch.org/latest/install-and-configure/configuring-opensearch/network-settings/
+export const MAX_CONTENT_LENGTH = 100 * 1024 * 1024
+// Elastic advises against bulk requests of more than a couple of tens of megabytes
+// (https://www.elastic.co/docs/deploy-manage/production-guidance/optimize-performance/indexing-speed);
+// its own bulk helper flushes at 5 MB. Amazon OpenSearch Service caps requests at 10 MiB on small instances
+// (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#network-limits).
+export const DEFAULT_REQUEST_BYTES = 5_000_000
+export const DEFAULT_ACTIONS = 5000
+
+/** Trimmed `_bulk` response: only what the outcomes need (the server does the filtering). */
+const FILTER_PATH = 'errors,items.*.status,items.*.error.type,items.*.error.reason'
+/** A `_bulk` response grows with the batch (about 100 bytes an item unfiltered); never cut it short. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+export function bulkSettingsSchema(product: BulkProduct) {
+  const auth: Record<string, unknown> = {
+    username: {
+      type: 'string',
+      minLength: 1,
+      description: `Basic auth user (with \`password\`).${product.apiKeyAuth ? ' Not together with `api_key`.' : ''}`,
+    },
+    password: {
+      type: 'string',
+      minLength: 1,
+      description: 'Basic auth password (with `username`). Interpolate it from the environment.',
+    },
+  }
+  if (product.apiKeyAuth) {
+    auth.api_key = {
+      type: 'string',
+      minLength: 1,
+      description:
+        'API key in its encoded form (base64 of "id:api_key", as the create API key call returns it), sent as ' +
+        '`Authorization: ApiKey <api_key>`. Interpolate it from the environment.',
+    }
+  }
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['url'],
+    properties: {
+      url: {
+        type: 'string',
+        format: 'uri',
+        pattern: '^https?://',
+        description: `Base URL of the ${product.name} cluster (a node or a load balancer), e.g. https://search.example.com:9200; \`/_bulk\` is appended.`,
+      },
+      index: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        pattern: INDEX_PATTERN,
+        default: 'framewire-events-{yyyy.MM.dd}',
+        description:
+          'Target index, data stream or alias. Placeholders in braces are filled from the event time in UTC ' +
+          '(yyyy, MM, dd, HH), e.g. "framewire-events-{yyyy.MM.dd}" gives one index a day. For a data stream, ' +
+          'give its name without placeholders.',
+      },
+      ...auth,
+      compression: {
+        type: 'string',
+        enum: ['gzip', 'none'],
+        default: 'none',
+        description:
+          'Request body encoding; gzip saves bandwidth (e.g. to a hosted cluster) at some CPU cost.',
+      },
+      max_actions: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100_000,
+        default: DEFAULT_ACTIONS,
+        description: 'Most documents in one _bulk request.',
+      },
+      max_request_bytes: {
+        type: 'integer',
+        minimum: 1024,
+        maximum: MAX_CONTENT_LENGTH,
+        default: DEFAULT_REQUEST_BYTES,
+        description:
+          `Largest _bulk body in bytes (uncompressed). Must stay under the cluster's http.max_content_length ` +
+          `(default 100mb); a few MB per request index best.`,
+      },
+      exclude_types: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        uniqueItems: true,
+        default: [],
+        description: 'Event types not sent (e.g. ["heartbeat"]).',
+      },
+    },
+    dependentRequired: { username: ['password'], password: ['username'] },
+    ...(product.apiKeyAuth
+      ? { dependentSchemas: { api_key: { properties: { username: false, password: false } } } }
+      : {}),
+  } as const
+}
+
+function authorization(settings: BulkSettings): string | undefined {
+  if (settings.api_key) return `ApiKey ${settings.api_key}`
+  if (settings.username !== undefined && settings.password !== undefined) {
+    return `Basic ${Buffer.from(`${settings.username}:${settings.password}`).toString('base64')}`
+  }
+  return undefined
+}
+
+function actionLine(action: BulkAction): string {
+  return JSON.stringify({ create: { _index: action.index, _id: action.id } })
+}
+
+/** Both NDJSON lines of one action, each ending with the newline _bulk requires (the last one too). */
+export function encodeAction(action: BulkAction): string {
+  return `${actionLine(action)}\n${JSON.stringify(action.document)}\n`
+}
+
+interface BulkItemResult {
+  status?: unknown
+  error?: { type?: unknown; reason?: unknown } | string
+}
+
+function describeError(error: BulkItemResult['error']): string {
+  if (typeof error === 'string') return error
+  const type = typeof error?.type === 'string' ? error.type : 'error'
+  return typeof error?.reason === 'string' ? `${type}: ${error.reason}` : type
+}
+
+/**
+ * The outcome of one `_bulk` item: 2xx created; 409 on `create` means a document with this `_id` is
+ * already in the index (an earlier delivery), so delivered; 429 (es_rejected_execution_exception, a full
+ * write queue) and 5xx are retried; any other 4xx (mapping errors, invalid index name…) is rejected.
+ */
+export function itemOutcome(item: BulkItemResult | undefined, product: string): Outcome {
+  const status = typeof item?.status === 'number' ? item.status : undefined
+  if (status === undefined) return { kind: 'retry', reason: `${product} _bulk: item without a status` }
+  if ((status >= 200 && status < 300) || status === 409) return { kind: 'delivered' }
+  const reason = `${product} ${status} ${describeError(item?.error)}`
+  if (status === 429 || status >= 500) return { kind: 'retry', reason, status }
+  return { kind: 'rejected', reason, status, body: bodyExcerpt(JSON.stringify(item?.error ?? null)) }
+}
+
+/** Per-item outcomes of a 200 `_bulk` response, in request order; the whole batch is retried if unreadable. */
+export function outcomesFromBulkResponse(text: string, count: number, product: string): Outcome[] {
+  const body = tryParseJson(text) as { errors?: unknown; items?: unknown } | undefined
+  const items = body?.items
+  if (!Array.isArray(items) || items.length !== count) {
+    return outcomesForAll(count, {
+      kind: 'retry',
+      reason: `${product} _bulk: unexpected response (${bodyExcerpt(text, 200)})`,
+    })
+  }
+  if (body?.errors === false) return outcomesForAll(count, { kind: 'delivered' })
+  return items.map((entry) => {
+    // Each item is keyed by its action: {"create": {"status": 201, …}}.
+    const result = entry && typeof entry === 'object' ? Object.values(entry)[0] : undefined
+    return itemOutcome(result as BulkItemResult | undefined, product)
+  })
+}
+
+/** A connector type speaking `_bulk`: `elasticsearch` and `opensearch` differ only in `product`. */
+export function bulkConnector(product: BulkProduct): ConnectorDefinition<BulkSettings, BulkAction> {
+  return defineConnector<BulkSettings, BulkAction>({
+    type: product.type,
+    description: product.description,
+    settingsSchema: bulkSettingsSchema(product),
+
+    limits(settings) {
+      return { maxItems: settings.max_actions, maxBytes: settings.max_request_bytes }
+    },
+
+    // `create` with _id = event_id: a second delivery of an event is refused with 409 (see itemOutcome).
+    dedupeKey: (event) => event.event_id,
+
+    transform(event, settings) {
+      if (settings.exclude_types.includes(event.type)) return SKIP
+      return toBulkAction(event, settings.index)
+    },
+
+    recordBytes: (action) => Buffer.byteLength(encodeAction(action)),
+
+    async send(batch, ctx) {
+      const { settings } = ctx
+      const url = `${settings.url.replace(/\/+$/, '')}/_bulk?filter_path=${FILTER_PATH}`
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-ndjson',
+        accept: 'application/json',
+      }
+      const auth = authorization(settings)
+      if (auth) headers.authorization = auth
+      if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip'
+
+      return sendSplittingOnTooLarge(batch, async (items) => {
+        const ndjson = items.map((item) => encodeAction(item.record)).join('')
+        const res = await request(url, {
+          method: 'POST',
+          headers,
+          body: settings.compression === 'gzip' ? await gzip(ndjson) : ndjson,
+          dispatcher: ctx.http,
+          signal: ctx.signal,
+        })
+        const text = await readBody(res.body, MAX_RESPONSE_BYTES)
+        if (res.statusCode === 200)
+          return { outcomes: outcomesFromBulkResponse(text, items.length, product.name) }
+        if (res.statusCode === 413) {
+          return {
+            tooLarge: true,
+            outcomes: outcomesForAll(items.length, {
+              kind: 'rejected',
+              reason: `${product.name} 413: request larger than http.max_content_length`,
+              status: 413,
+              body: bodyExcerpt(text),
+            }),
+          }
+        }
+        // 429 (the whole request rejected) and 5xx are retried; 400, 401, 403, 404… are rejected.
+        const outcome = outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })
+        return { outcomes: outcomesForAll(items.length, outcome) }
+      })
+    },
+  })
+}

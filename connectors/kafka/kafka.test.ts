@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto'
+import { Kafka, logLevel } from 'kafkajs'
+import { pino } from 'pino'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { EnrichedEvent } from '../../src/event.ts'
+import { SKIP } from '../../src/worker/connector.ts'
+import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { readTopic } from '../../test/helpers/pipeline.ts'
+import kafka, { type KafkaRecord, type KafkaSettings } from './index.ts'
+import { outcomeForError, type PartnerProducer } from './producer.ts'
+
+const brokers = inject('kafkaBrokers')
+
+function settings(overrides: Partial<KafkaSettings> = {}): KafkaSettings {
+  return {
+    brokers,
+    topic: `partner.${randomUUID().slice(0, 8)}`,
+    client_id: 'framewire-test',
+    compression: 'none',
+    ssl: false,
+    timeout_ms: 5_000,
+    max_batch_records: 5_000,
+    max_batch_bytes: 1_000_000,
+    omit_fields: ['client_ip', 'user_agent'],
+    exclude_types: [],
+    ...overrides,
+  }
+}
+
+describe('kafka transform', () => {
+  it('keys by view id, carries identifying headers and leaves out the omitted fields', () => {
+    const event = makeEvent({ type: 'buffer_start', buffer: { cause: 'stall' } })
+    const record = kafka.transform(event, settings()) as KafkaRecord
+    expect(record.key).toBe(event.view_id)
+    expect(record.headers).toEqual({
+      event_id: event.event_id,
+      type: 'buffer_start',
+      source: 'web-player',
+      'content-type': 'application/json',
+    })
+    const { client_ip: _ip, user_agent: _ua, ...rest } = event
+    expect(JSON.parse(record.value)).toEqual(rest)
+    const everything = kafka.transform(event, settings({ omit_fields: [] })) as KafkaRecord
+    expect(JSON.parse(everything.value)).toEqual(event)
+    expect(kafka.transform(event, settings({ exclude_types: ['buffer_start'] }))).toBe(SKIP)
+    expect(kafka.dedupeKey(event)).toBe(event.event_id)
+    expect(kafka.recordBytes?.(record)).toBeGreaterThan(Buffer.byteLength(record.value))
+  })
+
+  it('maps kafkajs errors: retriable ones (also when wrapped by its own retries) to retry, others to rejected', () => {
+    const retriable = Object.assign(new Error('Connection error: ECONNREFUSED'), {
+      name: 'KafkaJSConnectionError',
+      retriable: true,
+    })
+    const exhausted = Object.assign(new Error('Connection error: ECONNREFUSED'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      retriable: false,
+      cause: retriable,
+    })
+    expect(outcomeForError(exhausted)).toEqual({
+      kind: 'retry',
+      reason: 'KafkaJSConnectionError: Connection error: ECONNREFUSED',
+    })
+    const denied = Object.assign(new Error('Not authorized to access topics'), {
+      name: 'KafkaJSProtocolError',
+      type: 'TOPIC_AUTHORIZATION_FAILED',
+      retriable: false,
+    })
+    expect(outcomeForError(denied)).toEqual({
+      kind: 'rejected',
+      reason: 'KafkaJSProtocolError TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics',
+    })
+    expect(outcomeForError(new TypeError('boom')).kind).toBe('retry')
+  })
+})
+
+describe('kafka send against the real broker', () => {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin()
+  const agent = makeAgent()
+  const producers: PartnerProducer[] = []
+
+  async function open(config: KafkaSettings) {
+    const producer = (await kafka.open?.(config, {
+      log: pino({ level: 'silent' }),
+      name: 'test',
+    })) as PartnerProducer
+    producers.push(producer)
+    return (events: EnrichedEvent[]) =>
+      kafka.send(makeBatch(kafka, config, events), makeContext(config, agent, { resources: producer }))
+  }
+  const createTopic = (topic: string, configEntries: { name: string; value: string }[] = []) =>
+    admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, configEntries }] })
+
+  beforeAll(() => admin.connect())
+  afterEach(async () => {
+    for (const producer of producers.splice(0)) await kafka.close?.(producer)
+  })
+  afterAll(async () => {
+    await admin.disconnect()
+    await agent.close()
+  })
+
+  it('produces every event with its key and headers, in order per view', async () => {
+    const config = settings({ compression: 'gzip' })
+    await createTopic(config.topic)
+    const send = await open(config)
+    const views = [makeView(12), makeView(12), makeView(12)]
+    const events = views.flat()
+    expect(await send(events)).toEqual(events.map(() => ({ kind: 'delivered' })))
+
+    const got = await readTopic(config.topic, events.length, 15_000, brokers)
+    expect(got).toHaveLength(events.length)
+    for (const record of got) {
+      const value = record.value as EnrichedEvent
+      expect(record.key).toBe(value.view_id)
+      expect(record.headers).toEqual({
+        event_id: value.event_id,
+        type: value.type,
+        source: 'web-player',
+        'content-type': 'application/json',
+      })
+      expect(value).not.toHaveProperty('client_ip')
+    }
+    for (const view of views) {
+      const seqs = got.filter((r) => r.key === view[0]?.view_id).map((r) => (r.value as EnrichedEvent).seq)
+      expect(seqs).toEqual(view.map((e) => e.seq))
+    }
+  })
+
+  it('a record over the topic limit is rejected alone: the batch is split until the others fit', async () => {
+    const config = settings()
+    await createTopic(config.topic, [{ name: 'max.message.bytes', value: '6000' }])
+    const send = await open(config)
+    const events = makeView(6)
+    events[3] = { ...(events[3] as EnrichedEvent), custom: { note: 'x'.repeat(8_000) } }
+    const outcomes = await send(events)
+    expect(outcomes.map((o) => o.kind)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+      'rejected',
+      'delivered',
+      'delivered',
+    ])
+    expect(outcomes[3]).toMatchObject({
+      reason: expect.stringMatching(/^KafkaJSProtocolError MESSAGE_TOO_LARGE: /),
+    })
+    const got = await readTopic(config.topic, 5, 10_000, brokers)
+    expect(got.map((r) => r.headers.event_id).sort()).toEqual(
+      events
+        .filter((_, i) => i !== 3)
+        .map((e) => e.event_id)
+        .sort(),
+    )
+  })
+
+  it('a missing topic or an unreachable cluster makes the batch retryable; the next send recovers', async () => {
+    const config = settings()
+    const send = await open(config)
+    const missing = await send(makeView(2))
+    expect(missing.every((o) => o.kind === 'retry')).toBe(true)
+    expect(missing[0]).toMatchObject({ reason: expect.stringContaining('KafkaJS') })
+    await createTopic(config.topic)
+    const view = makeView(3)
+    expect(await send(view)).toEqual(view.map(() => ({ kind: 'delivered' })))
+
+    const down = await open(settings({ brokers: ['127.0.0.1:1'], timeout_ms: 1_000 }))
+    const outcomes = await down(makeView(2))
+    expect(outcomes).toEqual(
+      [0, 1].map(() => ({ kind: 'retry', reason: expect.stringMatching(/^KafkaJSConnectionError/) })),
+    )
+  }, 60_000)
+})

@@ -1,0 +1,224 @@
+import { createHash } from 'node:crypto'
+import { Pool } from 'pg'
+import type { Logger } from 'pino'
+import { type BatchItem, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
+import { bodyExcerpt, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { classifySqlError, describeSqlError } from './errors.ts'
+import { createTableSql, insertSql, type PostgresRow, type TableName, toRow } from './sql.ts'
+
+export interface PostgresSettings {
+  connection_string: string
+  schema: string
+  table: string
+  create_table: boolean
+  pool_size: number
+  statement_timeout_ms: number
+  connect_timeout_ms: number
+  max_rows: number
+  exclude_types: string[]
+}
+
+/** The batch is one jsonb parameter; PostgreSQL allows 1 GB per value, this keeps a statement short. */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024
+
+// Unquoted-identifier style names; 40 characters leave room for the index-name suffixes within 63.
+const IDENTIFIER = '^[a-z_][a-z0-9_]{0,39}$'
+
+export const settingsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['connection_string'],
+  properties: {
+    connection_string: {
+      type: 'string',
+      pattern: '^postgres(ql)?://',
+      description:
+        'libpq-style URL, e.g. postgres://framewire@db.internal:5432/analytics?sslmode=verify-full. Keep the ' +
+        'password out of the file: interpolate an environment variable.',
+    },
+    schema: {
+      type: 'string',
+      pattern: IDENTIFIER,
+      default: 'public',
+      description: 'Schema of the events table (created with the table when it is not public).',
+    },
+    table: {
+      type: 'string',
+      pattern: IDENTIFIER,
+      default: 'framewire_events',
+      description: 'Name of the events table.',
+    },
+    create_table: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Create the table and its indexes on first use (CREATE TABLE IF NOT EXISTS, see README). When false ' +
+        'the table must exist, and a missing table rejects the events.',
+    },
+    pool_size: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 4,
+      description: 'Connections in the pool; at least batching.max_in_flight to use every slot.',
+    },
+    statement_timeout_ms: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 600_000,
+      default: 10_000,
+      description: 'Server-side statement_timeout of the connections; a timed-out insert is retried.',
+    },
+    connect_timeout_ms: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 60_000,
+      default: 5_000,
+      description: 'Give up connecting after this many milliseconds (the batch is then retried).',
+    },
+    max_rows: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10_000,
+      default: 1_000,
+      description: 'Most rows in one INSERT statement.',
+    },
+    exclude_types: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      uniqueItems: true,
+      default: [],
+      description: 'Event types not written (e.g. ["heartbeat"]).',
+    },
+  },
+} as const
+
+/** The pool plus the table state, one per connector instance. */
+export class PostgresWriter {
+  readonly pool: Pool
+  readonly #name: TableName
+  readonly #createTable: boolean
+  readonly #insert: { name: string; text: string }
+  #tableReady: Promise<void> | undefined
+
+  constructor(settings: PostgresSettings, instance: string, log: Logger) {
+    this.#name = { schema: settings.schema, table: settings.table }
+    this.#createTable = settings.create_table
+    const text = insertSql(this.#name)
+    // A named statement is parsed once per connection; the name follows the text (names cap at 63 bytes).
+    this.#insert = { name: `fw_insert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text }
+    this.pool = new Pool({
+      connectionString: settings.connection_string,
+      max: settings.pool_size,
+      connectionTimeoutMillis: settings.connect_timeout_ms,
+      statement_timeout: settings.statement_timeout_ms,
+      // Client-side guard for a server that stops answering without closing the socket.
+      query_timeout: settings.statement_timeout_ms + 5_000,
+      keepAlive: true,
+      application_name: `framewire/${instance}`,
+    })
+    // An idle connection killed by a server restart is reported here; without a listener it would crash
+    // the process. The pool drops it and opens a new one on the next query.
+    this.pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection lost'))
+  }
+
+  /** Inserts the rows with one statement; duplicates of existing event_ids are skipped. */
+  async insert(rows: PostgresRow[]): Promise<void> {
+    await this.#ensureTable()
+    await this.pool.query({ ...this.#insert, values: [JSON.stringify(rows)] })
+  }
+
+  /** The table disappeared: create it again before the next insert (if allowed). */
+  forgetTable(): void {
+    this.#tableReady = undefined
+  }
+
+  get createsTable(): boolean {
+    return this.#createTable
+  }
+
+  #ensureTable(): Promise<void> {
+    if (!this.#createTable) return Promise.resolve()
+    this.#tableReady ??= this.pool.query(createTableSql(this.#name)).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#tableReady = undefined
+        throw error
+      },
+    )
+    return this.#tableReady
+  }
+}
+
+/** The outcome of every row of a statement that failed with `error`. */
+function outcomeFor(error: unknown, writer: PostgresWriter): Outcome {
+  const reason = describeSqlError(error)
+  switch (classifySqlError(error)) {
+    case 'missing_table':
+      if (!writer.createsTable) return { kind: 'rejected', reason }
+      writer.forgetTable()
+      return { kind: 'retry', reason, afterMs: 0 }
+    case 'reject':
+    case 'data':
+      return { kind: 'rejected', reason, body: bodyExcerpt(detailOf(error)) }
+    case 'retry':
+      return { kind: 'retry', reason }
+  }
+}
+
+function detailOf(error: unknown): string {
+  const { detail, where, column } = error as { detail?: string; where?: string; column?: string }
+  return [detail, column && `column ${column}`, where].filter(Boolean).join('; ')
+}
+
+/**
+ * After a data error the statement inserted nothing. Each row is inserted on its own so only the bad ones
+ * are rejected; ON CONFLICT keeps this safe if a row was in fact written before.
+ */
+async function insertOneByOne(items: BatchItem<PostgresRow>[], writer: PostgresWriter): Promise<Outcome[]> {
+  const outcomes: Outcome[] = []
+  for (const item of items) {
+    try {
+      await writer.insert([item.record])
+      outcomes.push({ kind: 'delivered' })
+    } catch (error) {
+      outcomes.push(outcomeFor(error, writer))
+    }
+  }
+  return outcomes
+}
+
+export default defineConnector<PostgresSettings, PostgresRow, PostgresWriter>({
+  type: 'postgres',
+  description: 'Inserts player events into a PostgreSQL table, one row per event (idempotent by event_id).',
+  settingsSchema,
+
+  limits(settings) {
+    return { maxItems: settings.max_rows, maxBytes: MAX_BATCH_BYTES }
+  },
+
+  dedupeKey: (event) => event.event_id,
+
+  transform(event, settings) {
+    if (settings.exclude_types.includes(event.type)) return SKIP
+    return toRow(event)
+  },
+
+  async open(settings, { log, name }) {
+    return new PostgresWriter(settings, name, log)
+  },
+
+  async close(writer) {
+    await writer.pool.end()
+  },
+
+  async send(batch, { resources: writer }) {
+    try {
+      await writer.insert(batch.map((item) => item.record))
+      return outcomesForAll(batch.length, { kind: 'delivered' })
+    } catch (error) {
+      if (classifySqlError(error) === 'data' && batch.length > 1) return insertOneByOne(batch, writer)
+      return outcomesForAll(batch.length, outcomeFor(error, writer))
+    }
+  },
+})

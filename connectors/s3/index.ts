@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { gzip as gzipCallback } from 'node:zlib'
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import type { EnrichedEvent } from '../../src/event.ts'
+import { type BatchLimits, defineConnector } from '../../src/worker/connector.ts'
+import { outcomesForAll } from '../../src/worker/http-outcome.ts'
+import {
+  type AwsSettings,
+  awsClientConfig,
+  awsCredentialRules,
+  awsSettingsProperties,
+} from '../aws/client-options.ts'
+import { outcomeForAwsError } from '../aws/outcomes.ts'
+import { eventJson, excludeTypesProperty } from '../aws/records.ts'
+
+const gzip = promisify(gzipCallback)
+
+export interface S3Settings extends AwsSettings {
+  bucket: string
+  prefix: string
+  force_path_style: boolean
+  roll_interval_ms: number
+  max_object_records: number
+  max_object_bytes: number
+  exclude_types: string[]
+}
+
+/** One NDJSON line (without its newline): the enriched event. */
+export type S3Record = string
+
+export interface S3Resources {
+  client: S3Client
+}
+
+/**
+ * The vendor limits plus how long an object stays open for more events. The runtime caps the config's
+ * `batching.linger_ms` at 50 ms; an object store wants far fewer, bigger writes, so this connector asks
+ * for its own linger (see README, "Rolling").
+ */
+export interface RollingLimits extends BatchLimits {
+  lingerMs: number
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html: one PUT uploads at most 5 GB.
+// The object is built in memory, so the setting is capped well below that.
+export const MAX_OBJECT_BYTES = 1024 * 1024 * 1024
+
+export const settingsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['bucket', 'region'],
+  ...awsCredentialRules,
+  properties: {
+    bucket: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      description: 'Bucket the objects are written to.',
+    },
+    prefix: {
+      type: 'string',
+      pattern: '^([^/].*/)?$',
+      default: 'framewire/events/',
+      description: 'Key prefix of every object: empty, or ending with "/" (no leading "/").',
+    },
+    ...awsSettingsProperties,
+    force_path_style: {
+      type: 'boolean',
+      default: false,
+      description: 'Path-style URLs (endpoint/bucket/key) instead of virtual-hosted ones; for local servers.',
+    },
+    roll_interval_ms: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 900_000,
+      default: 60_000,
+      description: 'Longest time an object stays open for more events before it is written.',
+    },
+    max_object_records: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 5_000,
+      description:
+        "Events per object at most. Keep it at most half the connector's max_buffered_records (default 10000): " +
+        'the events of an open object are held in the worker until the object is written.',
+    },
+    max_object_bytes: {
+      type: 'integer',
+      minimum: 1024,
+      maximum: MAX_OBJECT_BYTES,
+      default: 64 * 1024 * 1024,
+      description: 'Uncompressed NDJSON bytes per object at most.',
+    },
+    exclude_types: excludeTypesProperty,
+  },
+} as const
+
+/**
+ * `<prefix>dt=YYYY-MM-DD/hour=HH/<first received_at>-<hash>-<count>.ndjson.gz`, in UTC. Derived from the
+ * batch's events only (the earliest `received_at` and a hash of the sorted event_ids), so sending the same
+ * events again overwrites the object instead of adding a second one.
+ */
+export function objectKey(prefix: string, events: EnrichedEvent[]): string {
+  let first = Number.POSITIVE_INFINITY
+  for (const event of events) first = Math.min(first, event.received_at)
+  const at = new Date(first).toISOString()
+  const hash = createHash('sha256')
+    .update(
+      events
+        .map((event) => event.event_id)
+        .sort()
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16)
+  const stamp = at.replace(/[-:.]/g, '')
+  return `${prefix}dt=${at.slice(0, 10)}/hour=${at.slice(11, 13)}/${stamp}-${hash}-${events.length}.ndjson.gz`
+}
+
+export default defineConnector<S3Settings, S3Record, S3Resources>({
+  type: 's3',
+  description: 'Enriched events as gzipped NDJSON objects in an Amazon S3 bucket, rolled by size or time.',
+  settingsSchema,
+
+  limits(settings): RollingLimits {
+    return {
+      maxItems: settings.max_object_records,
+      maxBytes: settings.max_object_bytes,
+      lingerMs: settings.roll_interval_ms,
+    }
+  },
+
+  // Deterministic object keys make a resent batch overwrite its object; lines carry event_id for readers.
+  dedupeKey: (event) => event.event_id,
+
+  transform: eventJson,
+
+  // The line and its newline.
+  recordBytes: (record) => Buffer.byteLength(record) + 1,
+
+  async open(settings) {
+    return {
+      client: new S3Client({ ...awsClientConfig(settings), forcePathStyle: settings.force_path_style }),
+    }
+  },
+
+  async close(resources) {
+    resources.client.destroy()
+  },
+
+  async send(batch, ctx) {
+    const { settings, resources } = ctx
+    const body = await gzip(`${batch.map((item) => item.record).join('\n')}\n`)
+    try {
+      await resources.client.send(
+        new PutObjectCommand({
+          Bucket: settings.bucket,
+          Key: objectKey(
+            settings.prefix,
+            batch.map((item) => item.event),
+          ),
+          Body: body,
+          // A gzip file, like Firehose's GZIP output: no Content-Encoding, so HTTP clients do not unzip it.
+          ContentType: 'application/gzip',
+        }),
+        { abortSignal: ctx.signal },
+      )
+      return outcomesForAll(batch.length, { kind: 'delivered' })
+    } catch (error) {
+      return outcomesForAll(batch.length, outcomeForAwsError(error))
+    }
+  },
+})

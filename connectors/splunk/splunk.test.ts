@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto'
+import { gunzipSync } from 'node:zlib'
+import type { Agent } from 'undici'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { EnrichedEvent } from '../../src/event.ts'
+import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
+import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { testConfig } from '../../test/helpers/pipeline.ts'
+import { type SplunkStandIn, splitConcatenatedJson, startSplunkStandIn } from '../../test/stand-ins/splunk.ts'
+import splunk, { DEFAULT_REQUEST_BYTES, type SplunkResources, type SplunkSettings } from './index.ts'
+import { outcomesForHecError } from './response.ts'
+import type { HecEvent } from './transform.ts'
+
+const TOKEN = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
+
+function settings(overrides: Partial<SplunkSettings> = {}): SplunkSettings {
+  return {
+    url: 'http://127.0.0.1:9',
+    token: TOKEN,
+    source: 'framewire',
+    sourcetype: '_json',
+    compression: 'gzip',
+    max_request_bytes: DEFAULT_REQUEST_BYTES,
+    use_ack: false,
+    ack_poll_interval_ms: 20,
+    ack_timeout_ms: 2000,
+    exclude_types: [],
+    ...overrides,
+  }
+}
+
+const resources = (): SplunkResources => ({ channel: randomUUID() })
+
+function transform(overrides: Record<string, unknown> = {}, config = settings()): HecEvent {
+  const record = splunk.transform(makeEvent(overrides), config)
+  if (record === SKIP) throw new Error('unexpected SKIP')
+  return record
+}
+
+describe('splunk transform', () => {
+  it('wraps the event in a HEC envelope with the event time in epoch seconds', () => {
+    const event = makeEvent({ ts: 1772366400000, ts_corrected: 1772366400040 })
+    expect(splunk.transform(event, settings())).toEqual({
+      time: 1772366400.04,
+      host: 'fw-ingest-1',
+      source: 'framewire',
+      sourcetype: '_json',
+      event,
+    })
+    expect(JSON.stringify(transform({ ts_corrected: 1772366400040 }).time)).toBe('1772366400.04')
+    expect(splunk.dedupeKey(event)).toBe(event.event_id)
+  })
+
+  it('honours index, host, source, sourcetype and exclude_types', () => {
+    const config = settings({
+      index: 'video',
+      host: 'edge-7',
+      source: 'player',
+      sourcetype: 'framewire:event',
+    })
+    expect(transform({}, config)).toMatchObject({
+      index: 'video',
+      host: 'edge-7',
+      source: 'player',
+      sourcetype: 'framewire:event',
+    })
+    expect(
+      splunk.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] })),
+    ).toBe(SKIP)
+    expect(splunk.limits(settings({ max_request_bytes: 5000 })).maxBytes).toBe(5000)
+  })
+
+  it('validates its settings at config load', () => {
+    const yaml = (s: string) => `
+connectors:
+  - name: hec
+    type: splunk
+    settings: { url: 'https://splunk.example.com:8088', ${s} }
+`
+    expect(() => testConfig(yaml(`token: ${TOKEN}`))).not.toThrow()
+    expect(() => testConfig(yaml('index: video'))).toThrow(/token/)
+    expect(() => testConfig(yaml(`token: ${TOKEN}, index: 'Video Index'`))).toThrow(/index/)
+  })
+})
+
+describe('HEC error answers', () => {
+  it('rejects the event named by invalid-event-number and retries the others', () => {
+    const body = '{"text":"Event field cannot be blank","code":13,"invalid-event-number":1}'
+    expect(outcomesForHecError(400, body, {}, 3).outcomes).toEqual([
+      expect.objectContaining({ kind: 'retry', afterMs: 0, status: 400 }),
+      { kind: 'rejected', reason: 'Splunk HEC 400 code 13: Event field cannot be blank', status: 400, body },
+      expect.objectContaining({ kind: 'retry', afterMs: 0 }),
+    ])
+  })
+
+  it('rejects the whole batch for token, index and channel problems; retries busy and 5xx', () => {
+    const all = (status: number, body: string, headers = {}) =>
+      outcomesForHecError(status, body, headers, 2).outcomes.map((o) => o.kind)
+    expect(all(403, '{"text":"Invalid token","code":4}')).toEqual(['rejected', 'rejected'])
+    expect(all(400, '{"text":"Incorrect index","code":7,"invalid-event-number":0}')).toEqual([
+      'rejected',
+      'rejected',
+    ])
+    expect(all(400, '{"text":"Data channel is missing","code":10}')).toEqual(['rejected', 'rejected'])
+    expect(all(500, '{"text":"Internal server error","code":8}')).toEqual(['retry', 'retry'])
+    expect(outcomesForHecError(503, '{"text":"Server is busy","code":9}', { 'retry-after': '4' }, 1)).toEqual(
+      {
+        outcomes: [
+          { kind: 'retry', reason: 'Splunk HEC 503 code 9: Server is busy', status: 503, afterMs: 4000 },
+        ],
+      },
+    )
+    expect(outcomesForHecError(413, 'Content-Length of 9 too large', {}, 1).tooLarge).toBe(true)
+  })
+})
+
+describe('splunk send against the stand-in', () => {
+  let agent: Agent
+  let s: SplunkStandIn
+
+  beforeAll(() => {
+    agent = makeAgent()
+  })
+  afterAll(async () => {
+    await agent.close()
+  })
+  afterEach(async () => {
+    await s?.close()
+  })
+
+  const send = (batch: BatchItem<HecEvent>[], config: SplunkSettings, signal?: AbortSignal) =>
+    splunk.send(batch, makeContext(config, agent, { resources: resources(), ...(signal ? { signal } : {}) }))
+
+  it('sends gzip-compressed concatenated envelopes with the Splunk token; 200 code 0 is delivered', async () => {
+    s = await startSplunkStandIn({ token: TOKEN })
+    const config = settings({ url: s.url })
+    const events = makeView(12)
+    const outcomes = await send(makeBatch(splunk, config, events), config)
+
+    expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
+    expect(s.received[0]?.url).toBe('/services/collector/event')
+    expect(s.received[0]?.headers.authorization).toBe(`Splunk ${TOKEN}`)
+    expect(s.received[0]?.headers['x-splunk-request-channel']).toBeUndefined()
+    expect(s.encodings).toEqual(['gzip'])
+    const body = gunzipSync(s.received[0]?.rawBody ?? Buffer.alloc(0)).toString()
+    expect(body.startsWith('{"time":')).toBe(true)
+    expect(splitConcatenatedJson(body)).toHaveLength(12)
+    expect(s.indexed.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id))
+    expect(s.indexed[0]?.envelope).toMatchObject({
+      source: 'framewire',
+      sourcetype: '_json',
+      host: 'fw-ingest-1',
+    })
+  })
+
+  it('sends plain bodies when compression is none', async () => {
+    s = await startSplunkStandIn({ token: TOKEN })
+    const config = settings({ url: `${s.url}/`, compression: 'none' })
+    expect(await send(makeBatch(splunk, config, makeView(2)), config)).toEqual([
+      { kind: 'delivered' },
+      { kind: 'delivered' },
+    ])
+    expect(s.encodings).toEqual(['identity'])
+  })
+
+  it('partial failure: the refused event is rejected, the others retried (those before it may duplicate)', async () => {
+    s = await startSplunkStandIn({ token: TOKEN })
+    const config = settings({ url: s.url })
+    const batch = makeBatch(splunk, config, makeView(4))
+    // An envelope HEC refuses: indexed fields must be strings (code 15).
+    const bad = batch[2] as BatchItem<HecEvent>
+    bad.record = { ...bad.record, fields: { cdn: { name: 'fastly' } } } as HecEvent
+
+    const outcomes = await send(batch, config)
+    expect(outcomes.map((o) => o.kind)).toEqual(['retry', 'retry', 'rejected', 'retry'])
+    expect(outcomes[2]).toMatchObject({
+      status: 400,
+      reason: 'Splunk HEC 400 code 15: Error in handling indexed fields',
+    })
+    expect(s.uniqueCount()).toBe(2)
+
+    const retried = [0, 1, 3].map((i) => batch[i] as BatchItem<HecEvent>)
+    expect((await send(retried, config)).every((o) => o.kind === 'delivered')).toBe(true)
+    expect(s.uniqueCount()).toBe(3)
+    // HEC has no dedupe key: the events before the refused one were indexed twice.
+    expect(s.duplicateCount()).toBe(2)
+  })
+
+  it('rejects every event for a wrong or disabled token and for an index the token may not use', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, disabledTokens: ['old-token'], allowedIndexes: ['video'] })
+    const wrong = settings({ url: s.url, token: 'nope' })
+    expect(await send(makeBatch(splunk, wrong, makeView(1)), wrong)).toEqual([
+      {
+        kind: 'rejected',
+        reason: 'Splunk HEC 403 code 4: Invalid token',
+        status: 403,
+        body: expect.any(String),
+      },
+    ])
+    const old = settings({ url: s.url, token: 'old-token' })
+    expect((await send(makeBatch(splunk, old, makeView(1)), old))[0]).toMatchObject({
+      reason: expect.stringContaining('code 1'),
+    })
+    const index = settings({ url: s.url, index: 'secret' })
+    expect((await send(makeBatch(splunk, index, makeView(2)), index)).map((o) => o.kind)).toEqual([
+      'rejected',
+      'rejected',
+    ])
+    expect(s.uniqueCount()).toBe(0)
+  })
+
+  it('retries "Server is busy" (503 code 9) honouring Retry-After, and 500', async () => {
+    s = await startSplunkStandIn({ token: TOKEN })
+    s.script.failNext(1, 503, { retryAfter: 2 }).failNext(1, 500)
+    const config = settings({ url: s.url })
+    const batch = makeBatch(splunk, config, makeView(1))
+    expect(await send(batch, config)).toEqual([
+      { kind: 'retry', reason: 'Splunk HEC 503 code 9: Server is busy', status: 503, afterMs: 2000 },
+    ])
+    expect((await send(batch, config))[0]).toMatchObject({ kind: 'retry', status: 500 })
+    expect(await send(batch, config)).toEqual([{ kind: 'delivered' }])
+  })
+
+  it('413: splits the batch until each part fits max_content_length', async () => {
+    const events = makeView(10)
+    const size = Buffer.byteLength(JSON.stringify(makeBatch(splunk, settings(), events)[0]?.record))
+    s = await startSplunkStandIn({ token: TOKEN, maxContentLength: size * 3 })
+    const config = settings({ url: s.url, compression: 'none' })
+    expect((await send(makeBatch(splunk, config, events), config)).every((o) => o.kind === 'delivered')).toBe(
+      true,
+    )
+    expect(s.uniqueCount()).toBe(10)
+    expect(s.received.some((r) => r.status === 413)).toBe(true)
+  })
+})
+
+describe('splunk indexer acknowledgment', () => {
+  let agent: Agent
+  let s: SplunkStandIn
+
+  beforeAll(() => {
+    agent = makeAgent()
+  })
+  afterAll(async () => {
+    await agent.close()
+  })
+  afterEach(async () => {
+    await s?.close()
+  })
+
+  it('counts events as delivered only once HEC acknowledges their ackId on the channel', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 150 })
+    const config = settings({ url: s.url, use_ack: true })
+    const channel = resources()
+    const started = Date.now()
+    const outcomes = await splunk.send(
+      makeBatch(splunk, config, makeView(5)),
+      makeContext(config, agent, { resources: channel }),
+    )
+    expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+    expect(s.ackQueries()).toBeGreaterThan(1)
+    const polls = s.received.filter((r) => r.url === '/services/collector/ack')
+    expect(polls.every((r) => r.headers['x-splunk-request-channel'] === channel.channel)).toBe(true)
+    expect(JSON.parse(polls[0]?.rawBody.toString() ?? '{}')).toEqual({ acks: [0] })
+  })
+
+  it('a request lost before indexing is never acknowledged: retried after ack_timeout_ms', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true })
+    s.dropNextAcks(1)
+    const config = settings({ url: s.url, use_ack: true, ack_timeout_ms: 200, ack_poll_interval_ms: 30 })
+    const batch = makeBatch(splunk, config, makeView(3))
+    const ctx = () => makeContext(config, agent, { resources: resources() })
+    const first = await splunk.send(batch, ctx())
+    expect(first.map((o) => o.kind)).toEqual(['retry', 'retry', 'retry'])
+    expect(first[0]).toMatchObject({ reason: expect.stringContaining('not acknowledged within 200 ms') })
+    expect(s.uniqueCount()).toBe(0)
+    expect((await splunk.send(batch, ctx())).every((o) => o.kind === 'delivered')).toBe(true)
+    expect(s.uniqueCount()).toBe(3)
+  })
+
+  it('a token that requires acknowledgment refuses requests without a channel (code 10): rejected', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true })
+    const config = settings({ url: s.url })
+    const outcomes = await splunk.send(
+      makeBatch(splunk, config, makeView(1)),
+      makeContext(config, agent, { resources: resources() }),
+    )
+    expect(outcomes).toEqual([
+      {
+        kind: 'rejected',
+        reason: 'Splunk HEC 400 code 10: Data channel is missing',
+        status: 400,
+        body: expect.any(String),
+      },
+    ])
+  })
+
+  it('use_ack against a token without acknowledgment: 200 without ackId is delivered, nothing polled', async () => {
+    s = await startSplunkStandIn({ token: TOKEN })
+    const config = settings({ url: s.url, use_ack: true })
+    const outcomes = await splunk.send(
+      makeBatch(splunk, config, makeView(2)),
+      makeContext(config, agent, { resources: resources() }),
+    )
+    expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
+    expect(s.ackQueries()).toBe(0)
+  })
+
+  it('throws when the runtime aborts a send still waiting for its acknowledgment', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 60_000 })
+    const config = settings({ url: s.url, use_ack: true, ack_timeout_ms: 60_000 })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('runtime timeout')), 200)
+    const event: EnrichedEvent = makeEvent()
+    await expect(
+      splunk.send(
+        makeBatch(splunk, config, [event]),
+        makeContext(config, agent, { resources: resources(), signal: controller.signal }),
+      ),
+    ).rejects.toThrow()
+  })
+})

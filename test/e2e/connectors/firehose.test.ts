@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { EnrichedEvent } from '../../../src/event.ts'
+import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { type FirehoseStandIn, startFirehoseStandIn } from '../../stand-ins/firehose.ts'
+import { postViews, until } from '../harness.ts'
+
+const KEYS = { accessKeyId: 'AKIDFIREHOSEE2E001', secretAccessKey: 'firehose-e2e-secret' }
+const STREAM = 'player-events-e2e'
+
+let firehose: FirehoseStandIn
+let pipeline: Awaited<ReturnType<typeof startPipeline>>
+
+beforeAll(async () => {
+  firehose = await startFirehoseStandIn({ ...KEYS, region: 'eu-west-1', streams: [STREAM] })
+  const yaml = `
+connectors:
+  - name: firehose
+    type: firehose
+    settings:
+      region: eu-west-1
+      delivery_stream_name: ${STREAM}
+      endpoint: ${firehose.endpoint}
+      access_key_id: ${KEYS.accessKeyId}
+      secret_access_key: ${KEYS.secretAccessKey}
+    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+`
+  pipeline = await startPipeline(testConfig(yaml), 'all')
+})
+afterAll(async () => {
+  await pipeline?.stop()
+  await firehose?.close()
+})
+
+it('delivers events posted to ingest to Firehose as newline-delimited JSON records, signed', async () => {
+  firehose.failNextRecords(25)
+  const events = await postViews(pipeline.url, 100)
+  await until('firehose delivery', () => firehose.records.length >= events.length, 30_000)
+  const texts = firehose.texts(STREAM)
+  for (const text of texts) expect(text.endsWith('\n') && !text.slice(0, -1).includes('\n')).toBe(true)
+  const stored = texts.map((text) => JSON.parse(text) as EnrichedEvent)
+  // The 25 records Firehose failed were resent alone: every event exactly once.
+  expect(stored.map((e) => e.event_id).sort()).toEqual(events.map((e) => e.event_id).sort())
+  expect(stored[0]).toMatchObject({ source: 'web', ingest_node: 'test-node' })
+  expect(firehose.received.every((r) => r.status === 200)).toBe(true)
+  expect(
+    firehose.received.every((r) =>
+      String(r.headers.authorization).includes(`Credential=${KEYS.accessKeyId}/`),
+    ),
+  ).toBe(true)
+}, 60_000)

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { anonymousUserId } from '../../../connectors/heap/transform.ts'
+import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { type HeapStandIn, startHeapStandIn } from '../../stand-ins/heap.ts'
+import { postViews, until } from '../harness.ts'
+
+const APP_ID = '4815162342'
+
+let s: HeapStandIn
+let pipeline: Awaited<ReturnType<typeof startPipeline>>
+
+beforeAll(async () => {
+  s = await startHeapStandIn({ appId: APP_ID })
+  const config = testConfig(`
+connectors:
+  - name: heap
+    type: heap
+    settings: { app_id: '${APP_ID}', server_url: '${s.endpoint}' }
+    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+    circuit_breaker: { open_ms: 500 }
+`)
+  pipeline = await startPipeline(config, 'all')
+})
+afterAll(async () => {
+  await pipeline?.stop()
+  await s?.close()
+})
+
+it('tracks events posted to ingest as Heap events with flat properties, each once', async () => {
+  s.script.failNext(1, 503)
+  const events = await postViews(pipeline.url, 30)
+  await until('all events', () => s.uniqueCount() >= events.length, 60_000)
+
+  expect(new Set(s.stored.map((e) => e.event.idempotency_key))).toEqual(
+    new Set(events.map((e) => e.event_id)),
+  )
+  const sent = new Map(events.map((e) => [e.event_id, e]))
+  for (const { event } of s.stored) {
+    const original = sent.get(event.idempotency_key as string)
+    expect(event).toMatchObject({
+      event: expect.stringMatching(/^Video /),
+      user_id: anonymousUserId(original?.session_id ?? ''),
+      session_id: original?.session_id,
+      properties: { view_id: original?.view_id, seq: original?.seq, source: 'web' },
+    })
+    expect(Date.parse(event.timestamp as string)).toBeGreaterThan(0)
+  }
+  expect(
+    s.stored.some((e) => (e.event.properties as Record<string, unknown>)['data.target'] === 'copy_link'),
+  ).toBe(true)
+  expect(s.duplicatesDropped()).toBe(0)
+  expect(s.received.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([])
+}, 90_000)

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { type Kinesalite, startKinesalite, TEST_AWS } from '../../../connectors/kinesis/testing.ts'
+import type { EnrichedEvent } from '../../../src/event.ts'
+import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { postViews } from '../harness.ts'
+
+let kinesis: Kinesalite
+let pipeline: Awaited<ReturnType<typeof startPipeline>>
+const stream = `e2e-${randomUUID().slice(0, 8)}`
+
+beforeAll(async () => {
+  kinesis = await startKinesalite()
+  await kinesis.createStream(stream, 2)
+  const yaml = `
+connectors:
+  - name: kinesis
+    type: kinesis
+    settings:
+      region: ${TEST_AWS.region}
+      stream_name: ${stream}
+      endpoint: ${kinesis.endpoint}
+      access_key_id: ${TEST_AWS.access_key_id}
+      secret_access_key: ${TEST_AWS.secret_access_key}
+    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+`
+  pipeline = await startPipeline(testConfig(yaml), 'all')
+})
+afterAll(async () => {
+  await pipeline?.stop()
+  await kinesis?.close()
+})
+
+it('delivers events posted to ingest to the Kinesis stream, one JSON record per event keyed by view', async () => {
+  const events = await postViews(pipeline.url, 100)
+  let records: Awaited<ReturnType<Kinesalite['readStream']>> = []
+  for (const deadline = Date.now() + 30_000; records.length < events.length && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    records = await kinesis.readStream(stream)
+  }
+  const stored = records.map((r) => ({ key: r.partitionKey, event: JSON.parse(r.data) as EnrichedEvent }))
+  expect(stored.map((s) => s.event.event_id).sort()).toEqual(events.map((e) => e.event_id).sort())
+  for (const { key, event } of stored) {
+    expect(key).toBe(event.view_id)
+    expect(event).toMatchObject({ source: 'web', ingest_node: 'test-node' })
+    expect(typeof event.received_at).toBe('number')
+  }
+  expect(new Set(records.map((r) => r.shardId)).size).toBe(2)
+}, 60_000)

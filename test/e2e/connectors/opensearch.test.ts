@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
+import { postViews, until } from '../harness.ts'
+
+const USER = { username: 'framewire', password: 'e2e-secret' }
+
+let s: ElasticsearchStandIn
+let pipeline: Awaited<ReturnType<typeof startPipeline>>
+
+beforeAll(async () => {
+  s = await startElasticsearchStandIn({
+    flavor: 'opensearch',
+    basic: USER,
+    dataStreams: ['logs-framewire-e2e'],
+  })
+  const config = testConfig(`
+connectors:
+  - name: os
+    type: opensearch
+    settings:
+      url: '${s.url}'
+      username: ${USER.username}
+      password: ${USER.password}
+      index: logs-framewire-e2e
+      compression: gzip
+    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+    circuit_breaker: { open_ms: 500 }
+`)
+  pipeline = await startPipeline(config, 'all')
+})
+afterAll(async () => {
+  await pipeline?.stop()
+  await s?.close()
+})
+
+it('appends events posted to ingest to an OpenSearch data stream, once each', async () => {
+  const events = await postViews(pipeline.url, 20)
+  await until('all documents', () => s.uniqueCount() >= events.length, 60_000)
+
+  expect(new Set(s.documents.map((d) => d.id))).toEqual(new Set(events.map((e) => e.event_id)))
+  expect(s.documents.every((d) => d.index === 'logs-framewire-e2e')).toBe(true)
+  const byId = new Map(events.map((e) => [e.event_id, e]))
+  for (const doc of s.documents) {
+    const sent = byId.get(doc.id)
+    expect(doc.source).toMatchObject({ type: sent?.type, seq: sent?.seq, view_id: sent?.view_id })
+    expect(doc.source['@timestamp']).toBe(new Date(Number(doc.source.ts_corrected)).toISOString())
+  }
+  expect(new Set(s.encodings)).toEqual(new Set(['gzip']))
+  expect(s.received.filter((r) => r.status !== 200)).toEqual([])
+}, 90_000)

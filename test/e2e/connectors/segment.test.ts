@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { SPEC_EVENTS } from '../../../connectors/segment/video-spec.ts'
+import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { type SegmentStandIn, startSegmentStandIn } from '../../stand-ins/segment.ts'
+import { postViews, until } from '../harness.ts'
+
+const WRITE_KEY = 'e2e-segment-write-key-0123456789'
+
+let s: SegmentStandIn
+let pipeline: Awaited<ReturnType<typeof startPipeline>>
+
+beforeAll(async () => {
+  s = await startSegmentStandIn({ writeKey: WRITE_KEY })
+  const config = testConfig(`
+connectors:
+  - name: segment
+    type: segment
+    settings: { write_key: '${WRITE_KEY}', server_url: '${s.endpoint}' }
+    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+    circuit_breaker: { open_ms: 500 }
+`)
+  pipeline = await startPipeline(config, 'all')
+})
+afterAll(async () => {
+  await pipeline?.stop()
+  await s?.close()
+})
+
+it('delivers events posted to ingest as Segment Video Spec track calls, each once', async () => {
+  s.script.failNext(1, 429, { retryAfter: 1 })
+  const events = await postViews(pipeline.url, 30)
+  await until('all events', () => s.uniqueCount() >= events.length, 60_000)
+
+  expect(new Set(s.accepted.map((a) => a.message.messageId))).toEqual(new Set(events.map((e) => e.event_id)))
+  const sent = new Map(events.map((e) => [e.event_id, e]))
+  for (const { message } of s.accepted) {
+    const original = sent.get(message.messageId as string)
+    const expected = original?.type === 'custom' ? 'share_clicked' : SPEC_EVENTS[original?.type ?? '']?.name
+    expect(message).toMatchObject({
+      type: 'track',
+      event: expected,
+      anonymousId: original?.session_id,
+      context: { library: { name: 'framewire' } },
+    })
+    expect(message.properties).toMatchObject({ view_id: original?.view_id, seq: original?.seq })
+  }
+  expect(s.accepted.some((a) => a.message.event === 'Video Ad Started')).toBe(true)
+  expect(s.dropped).toEqual([])
+  expect(s.specViolations).toEqual([])
+  expect(s.duplicatesDropped()).toBe(0)
+  expect(s.received.filter((r) => r.status !== 200 && r.status !== 429)).toEqual([])
+}, 90_000)

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { type SplunkStandIn, startSplunkStandIn } from '../../stand-ins/splunk.ts'
+import { postViews, until } from '../harness.ts'
+
+const TOKEN = '00112233-4455-6677-8899-aabbccddeeff'
+
+let s: SplunkStandIn
+let pipeline: Awaited<ReturnType<typeof startPipeline>>
+
+beforeAll(async () => {
+  s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 50, allowedIndexes: ['video'] })
+  const config = testConfig(`
+connectors:
+  - name: hec
+    type: splunk
+    settings: { url: '${s.url}', token: '${TOKEN}', index: video, use_ack: true, ack_poll_interval_ms: 50 }
+    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+    circuit_breaker: { open_ms: 500 }
+`)
+  pipeline = await startPipeline(config, 'all')
+})
+afterAll(async () => {
+  await pipeline?.stop()
+  await s?.close()
+})
+
+it('indexes events posted to ingest in Splunk, acknowledged, after a "server busy" answer', async () => {
+  s.script.failNext(1, 503)
+  const events = await postViews(pipeline.url, 30)
+  await until('all events indexed', () => s.uniqueCount() >= events.length, 60_000)
+
+  expect(new Set(s.indexed.map((e) => e.event_id))).toEqual(new Set(events.map((e) => e.event_id)))
+  for (const { envelope } of s.indexed) {
+    const event = envelope.event as Record<string, unknown>
+    expect(envelope).toMatchObject({
+      index: 'video',
+      source: 'framewire',
+      sourcetype: '_json',
+      host: 'test-node',
+    })
+    expect(envelope.time).toBe(Number(event.ts_corrected) / 1000)
+  }
+  expect(s.received.some((r) => r.status === 503)).toBe(true)
+  expect(s.ackQueries()).toBeGreaterThan(0)
+  // One channel (the connector instance's) for every request and poll.
+  expect(
+    new Set(s.received.filter((r) => r.status === 200).map((r) => r.headers['x-splunk-request-channel']))
+      .size,
+  ).toBe(1)
+  expect(s.received.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([])
+}, 90_000)

@@ -33,15 +33,6 @@ export interface S3Resources {
   client: S3Client
 }
 
-/**
- * The vendor limits plus how long an object stays open for more events. The runtime caps the config's
- * `batching.linger_ms` at 50 ms; an object store wants far fewer, bigger writes, so this connector asks
- * for its own linger (see README, "Rolling").
- */
-export interface RollingLimits extends BatchLimits {
-  lingerMs: number
-}
-
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html: one PUT uploads at most 5 GB.
 // The object is built in memory, so the setting is capped well below that.
 export const MAX_OBJECT_BYTES = 1024 * 1024 * 1024
@@ -123,7 +114,8 @@ export default defineConnector<S3Settings, S3Record, S3Resources>({
   description: 'Enriched events as gzipped NDJSON objects in an Amazon S3 bucket, rolled by size or time.',
   settingsSchema,
 
-  limits(settings): RollingLimits {
+  // An object store wants few, large writes: the object stays open up to roll_interval_ms (README, "Rolling").
+  limits(settings): BatchLimits {
     return {
       maxItems: settings.max_object_records,
       maxBytes: settings.max_object_bytes,

@@ -40,9 +40,14 @@ export function registerConfigCommands(program: Command) {
       })
       const definition = connectorTypes[connector.type]
       if (!definition) throw new Error(`unknown connector type ${connector.type}`)
-      const preview = await previewRequests(definition, connector, event)
-      if (preview === 'skipped') {
-        console.log(`${o.connector} skips this event (its transform returns SKIP)`)
+      const preview = await previewRequests(
+        definition,
+        connector,
+        event,
+        loaded.sources.map((s) => s.name),
+      )
+      if ('droppedBy' in preview) {
+        console.log(`${o.connector} would not receive this event: dropped by its ${preview.droppedBy} stage`)
         return
       }
       if (preview.outcome.kind === 'rejected' && preview.requests.length === 0) {

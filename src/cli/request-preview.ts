@@ -3,6 +3,8 @@ import { pino } from 'pino'
 import { MockAgent } from 'undici'
 import type { ConnectorConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
+import { compilePipeline } from '../pipeline/compile-pipeline.ts'
+import type { StageName } from '../pipeline/stages.ts'
 import { type Outcome, SKIP } from '../worker/connector.ts'
 import type { AnyConnector } from '../worker/connector-worker.ts'
 
@@ -33,17 +35,28 @@ function bodyText(body: unknown, encoding: string | undefined): string {
   return encoding === 'gzip' ? `${gunzipSync(bytes).toString()}\n(sent gzip-compressed)` : bytes.toString()
 }
 
+export type Preview =
+  | { requests: PreviewedRequest[]; outcome: Outcome }
+  | { droppedBy: StageName | 'transform' }
+
 /**
- * Runs a connector's transform and send for one event against an HTTP dispatcher that answers every
- * request itself, so nothing leaves the machine, and returns the requests with secrets masked.
+ * Runs a connector's pipeline (routing, filters, sampling, privacy, mapping), transform and send for one
+ * event against an HTTP dispatcher that answers every request itself, so nothing leaves the machine, and
+ * returns the requests with secrets masked.
  */
 export async function previewRequests(
   connector: AnyConnector,
   config: ConnectorConfig,
-  event: EnrichedEvent,
-): Promise<{ requests: PreviewedRequest[]; outcome: Outcome } | 'skipped'> {
+  raw: EnrichedEvent,
+  sourceNames: readonly string[],
+): Promise<Preview> {
+  let droppedBy: StageName | undefined
+  const event = compilePipeline(config, { sourceNames }).run(raw, (stage) => {
+    droppedBy = stage
+  })
+  if (!event) return { droppedBy: droppedBy ?? 'routing' }
   const record = connector.transform(event, config.settings as never)
-  if (record === SKIP) return 'skipped'
+  if (record === SKIP) return { droppedBy: 'transform' }
   const secrets = secretsOf(config.settings)
   const mask = (text: string) => secrets.reduce((out, s) => out.replaceAll(s, '***'), text)
   const requests: PreviewedRequest[] = []

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { isNode, LineCounter, parseDocument } from 'yaml'
+import { checkPipeline } from '../pipeline/compile-pipeline.ts'
 import type { ConnectorDefinition } from '../worker/connector.ts'
 import { closest } from './did-you-mean.ts'
 import { interpolateEnv } from './interpolate.ts'
@@ -33,6 +34,8 @@ const ajv = new Ajv2020({
   coerceTypes: true,
   strict: true,
   allowUnionTypes: true,
+  // parentSchema on each error gives the keys a misspelt one could have meant, however deep it sits.
+  verbose: true,
 })
 addFormats.default(ajv)
 const validateConfig = ajv.compile<FramewireConfig>(configSchema)
@@ -42,20 +45,12 @@ function pointer(path: readonly (string | number)[]): string {
   return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
 }
 
-/** Resolves an ajv schemaPath (`#/properties/x/additionalProperties`) to the schema object holding it. */
-const schemaNodeAt = (root: object) => (schemaPath: string) =>
-  schemaPath
-    .replace(/^#\//, '')
-    .split('/')
-    .slice(0, -1)
-    .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], root)
-
-function describe(error: ErrorObject, schemaAt: (path: string) => unknown): string {
+function describe(error: ErrorObject): string {
   const p = error.params as Record<string, unknown>
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty)
-      const props = (schemaAt(error.schemaPath) as { properties?: object } | undefined)?.properties ?? {}
+      const props = (error.parentSchema as { properties?: object } | undefined)?.properties ?? {}
       const hint = closest(key, Object.keys(props))
       return `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of: ${Object.keys(props).join(', ')}`
     }
@@ -106,11 +101,7 @@ export function parseConfig(
     message: `environment variable ${m.name} is not set and has no default`,
   }))
   const config = (value ?? {}) as FramewireConfig
-  const report = (
-    errors: ErrorObject[] | null | undefined,
-    base: (string | number)[],
-    schema: () => object,
-  ) => {
+  const report = (errors: ErrorObject[] | null | undefined, base: (string | number)[]) => {
     for (const error of errors ?? []) {
       const path = [
         ...base,
@@ -126,11 +117,11 @@ export function parseConfig(
       problems.push({
         where: whereIs(path, key),
         path: pointer(key ? [...path, key] : path),
-        message: describe(error, schemaNodeAt(schema())),
+        message: describe(error),
       })
     }
   }
-  if (!validateConfig(config)) report(validateConfig.errors, [], () => configSchema)
+  if (!validateConfig(config)) report(validateConfig.errors, [])
   else checkConnectorsAndSources(config, connectorTypes, problems, whereIs, report)
   if (problems.length > 0) throw new ConfigError(problems)
 
@@ -144,7 +135,7 @@ function checkConnectorsAndSources(
   connectorTypes: ConnectorTypes,
   problems: ConfigProblem[],
   whereIs: (path: (string | number)[], key?: string) => string,
-  report: (errors: ErrorObject[] | null | undefined, base: (string | number)[], schema: () => object) => void,
+  report: (errors: ErrorObject[] | null | undefined, base: (string | number)[]) => void,
 ) {
   const unique = (list: { name: string }[], what: 'sources' | 'connectors') => {
     const seen = new Set<string>()
@@ -189,9 +180,11 @@ function checkConnectorsAndSources(
       validate = ajv.compile(definition.settingsSchema)
       settingsValidators.set(definition, validate)
     }
-    if (!validate(c.settings))
-      report(validate.errors, ['connectors', i, 'settings'], () => definition.settingsSchema)
+    if (!validate(c.settings)) report(validate.errors, ['connectors', i, 'settings'])
   })
+  for (const p of checkPipeline(config)) {
+    problems.push({ where: whereIs(p.path), path: pointer(p.path), message: p.message })
+  }
 }
 
 export function loadConfigFile(file: string, connectorTypes: ConnectorTypes): FramewireConfig {

@@ -1,6 +1,91 @@
 /** JSON Schema of the YAML config. ajv applies the defaults, so the loaded config is complete. */
 
+import { SEGMENTS } from '../ingest/schema-files.ts'
+
 const positiveInt = { type: 'integer', minimum: 1 } as const
+
+/** A dotted path into an event (`content.stream_type`); src/pipeline checks it against the dictionary. */
+const fieldPath = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+  description: 'Dotted path of an event field, e.g. content.stream_type or user.consent.analytics.',
+} as const
+const eventTypeList = (description: string) =>
+  ({
+    type: 'array',
+    items: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'An event type of the data dictionary.',
+    },
+    description,
+  }) as const
+const scalar = (description: string) =>
+  ({ type: ['string', 'number', 'boolean', 'null'], description }) as const
+const ordered = (description: string) => ({ type: ['number', 'string'], description }) as const
+const fromTo = (description: string) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['from', 'to'],
+    description,
+    properties: {
+      from: { ...fieldPath, description: 'Path of the value to read.' },
+      to: { ...fieldPath, description: 'Path to write it to (objects on the way are created).' },
+    },
+  }) as const
+
+/**
+ * A filter condition, recursive through $defs. `filter` and `when` repeat its top level inline, so the
+ * loader's "unknown key" hints name the right keys for typos there.
+ */
+const condition = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  description:
+    'A filter condition: {and: [...]}, {or: [...]}, {not: {...}}, or {field: <path>, <operator>: <value>} ' +
+    'with exactly one operator among eq, ne, gt, gte, lt, lte, in, exists, regex (docs/pipelines.md).',
+  properties: {
+    and: {
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/$defs/condition' },
+      description: 'True when every condition of the list is.',
+    },
+    or: {
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/$defs/condition' },
+      description: 'True when at least one condition of the list is.',
+    },
+    not: { $ref: '#/$defs/condition', description: 'True when the condition is false.' },
+    field: { ...fieldPath, description: 'Path of the event field the operator tests.' },
+    eq: scalar('Equal to this value (strict: 25 and "25" differ).'),
+    ne: scalar('Not equal to this value (true when the field is missing).'),
+    gt: ordered('Greater than: a number with a number, a string with a string.'),
+    gte: ordered('Greater than or equal.'),
+    lt: ordered('Less than.'),
+    lte: ordered('Less than or equal.'),
+    in: {
+      type: 'array',
+      minItems: 1,
+      items: { type: ['string', 'number', 'boolean', 'null'], description: 'A value.' },
+      description: 'Equal to one of these values.',
+    },
+    exists: {
+      type: 'boolean',
+      description: 'true: the field is present and not null; false: missing or null.',
+    },
+    regex: {
+      type: 'string',
+      minLength: 1,
+      description: 'JavaScript regular expression tested on string values (checked when the config loads).',
+    },
+    ignore_case: { type: 'boolean', description: 'With regex: match case-insensitively.' },
+  },
+} as const
 
 export const configSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -9,6 +94,7 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['sources'],
+  $defs: { condition },
   properties: {
     node_id: { type: 'string', minLength: 1, description: 'Name of this node in enriched events and logs.' },
     ingest: {
@@ -251,6 +337,184 @@ export const configSchema = {
                 description: 'Failed batches in a row to open.',
               },
               open_ms: { ...positiveInt, default: 5000, description: 'Time open before a probe.' },
+            },
+          },
+          essential: {
+            type: 'boolean',
+            default: false,
+            description:
+              'Receives events without analytics consent too (user.consent.analytics not true), e.g. ' +
+              'for playback monitoring the service needs. Other connectors only get consented events.',
+          },
+          missing_consent: {
+            enum: ['allow', 'deny'],
+            default: 'allow',
+            description:
+              'Events that carry no user.consent at all: allow (SDKs that do not report consent) or deny ' +
+              '(strict opt-in). Ignored when essential.',
+          },
+          sources: {
+            type: 'array',
+            items: { type: 'string', description: 'A source name from the top-level sources.' },
+            description: 'Sources whose events this connector receives (default: all).',
+          },
+          event_types: eventTypeList('Event types this connector receives (default: all).'),
+          exclude_types: eventTypeList('Event types this connector never receives.'),
+          filter: {
+            ...condition,
+            description: 'Only events matching this condition are sent (docs/pipelines.md).',
+          },
+          sampling: {
+            type: 'object',
+            additionalProperties: false,
+            description:
+              'Sampling by view: each view is all in or all out, by a hash of view_id; lower rates keep ' +
+              'a subset of the views higher rates keep.',
+            properties: {
+              rate: {
+                type: 'number',
+                minimum: 0,
+                maximum: 1,
+                default: 1,
+                description: 'Share of views kept, 0 to 1.',
+              },
+              by_type: {
+                type: 'object',
+                propertyNames: { pattern: '^[A-Za-z0-9_.:-]+$' },
+                additionalProperties: {
+                  type: 'number',
+                  minimum: 0,
+                  maximum: 1,
+                  description: 'Share of views kept for this event type.',
+                },
+                description: 'Rates per event type, overriding rate, e.g. { heartbeat: 0.01 }.',
+              },
+              seed: {
+                type: 'string',
+                default: '',
+                description:
+                  'Mixed into the view hash. Connectors with the same seed keep the same views (joinable); ' +
+                  'a different seed samples independent views.',
+              },
+            },
+          },
+          segments: {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            items: { enum: [...SEGMENTS], description: 'A segment of the data dictionary.' },
+            description:
+              'Data segments sent (default: all). [qos] sends QoS event types with the common fields and ' +
+              'the qos context groups only: no user, content, page or custom data.',
+          },
+          privacy: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            description: 'Personal data handling for this connector.',
+            properties: {
+              ip: {
+                enum: ['anonymize', 'drop', 'keep'],
+                default: 'anonymize',
+                description:
+                  'client_ip: keep its /24 (IPv4) or /48 (IPv6) network, remove it, or keep it whole.',
+              },
+              user_ids: {
+                enum: ['keep', 'hash', 'drop'],
+                default: 'keep',
+                description:
+                  'user.id and user.anonymous_id: send as they are, as HMAC-SHA256 with user_id_salt, or not at all.',
+              },
+              user_id_salt: {
+                type: 'string',
+                description: 'Secret key of the user id hash, 16+ characters; read it from the environment.',
+              },
+              allow_fields: {
+                type: 'array',
+                items: fieldPath,
+                description: 'When set, only these field paths (and the event identity fields) are sent.',
+              },
+              deny_fields: {
+                type: 'array',
+                items: fieldPath,
+                description: 'Field paths never sent.',
+              },
+            },
+          },
+          mapping: {
+            type: 'array',
+            description: 'Field mapping rules, applied in order before the connector transform.',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              minProperties: 1,
+              maxProperties: 2,
+              description:
+                'One action (rename, copy, drop, set, template, rename_type) and an optional when.',
+              properties: {
+                rename: fromTo('Moves a value to another path.'),
+                copy: fromTo('Copies a value to another path.'),
+                drop: { type: 'array', minItems: 1, items: fieldPath, description: 'Removes these paths.' },
+                set: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['field', 'value'],
+                  description: 'Sets a constant.',
+                  properties: {
+                    field: { ...fieldPath, description: 'Path to write.' },
+                    value: { description: 'Any value.' },
+                  },
+                },
+                template: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['field', 'template'],
+                  description: 'Writes a string built from fields.',
+                  properties: {
+                    field: { ...fieldPath, description: 'Path to write.' },
+                    template: {
+                      type: 'string',
+                      description: 'Text with {field.path} placeholders; {{ and }} are literal braces.',
+                    },
+                  },
+                },
+                rename_type: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['to'],
+                  description: 'Changes the event type, e.g. milestone at 25 % → "First Quartile".',
+                  properties: {
+                    from: { type: 'string', minLength: 1, description: 'Only events of this type.' },
+                    to: { type: 'string', minLength: 1, maxLength: 128, description: 'The new type.' },
+                  },
+                },
+                when: { ...condition, description: 'Applies the rule only to matching events.' },
+              },
+            },
+          },
+          cap: {
+            type: 'object',
+            additionalProperties: false,
+            description:
+              'A volume cap shared by every worker process through Redis (in-process when redis.url is empty).',
+            properties: {
+              events_per_second: {
+                type: 'number',
+                exclusiveMinimum: 0,
+                description: 'Events per second, as a token bucket.',
+              },
+              burst: {
+                ...positiveInt,
+                description: 'Bucket size (default: one second of events_per_second).',
+              },
+              daily_budget: { ...positiveInt, description: 'Events per UTC day.' },
+              action: {
+                enum: ['delay', 'sample', 'drop'],
+                default: 'delay',
+                description:
+                  'At the cap: delay (wait for tokens, nothing lost), sample (keep whole views, a ' +
+                  'deterministic fraction), drop (counted).',
+              },
             },
           },
         },

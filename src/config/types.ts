@@ -31,6 +31,78 @@ export interface CircuitBreakerConfig {
   open_ms: number
 }
 
+/** A value a filter compares with. */
+export type FilterScalar = string | number | boolean | null
+
+/**
+ * A filter condition (docs/pipelines.md): exactly one of `and`, `or`, `not`, or `field` with one operator.
+ * The schema describes the keys; src/pipeline/filter.ts checks the combinations when the config loads.
+ */
+export interface FilterCondition {
+  and?: FilterCondition[]
+  or?: FilterCondition[]
+  not?: FilterCondition
+  /** Dotted path into the event, e.g. `content.stream_type`. */
+  field?: string
+  eq?: FilterScalar
+  ne?: FilterScalar
+  gt?: number | string
+  gte?: number | string
+  lt?: number | string
+  lte?: number | string
+  in?: FilterScalar[]
+  exists?: boolean
+  regex?: string
+  /** With `regex` only. */
+  ignore_case?: boolean
+}
+
+export interface SamplingConfig {
+  /** Share of views kept, 0..1 (default 1). */
+  rate?: number
+  /** Rates per event type, overriding `rate`; the same view hash, so samples nest. */
+  by_type?: Record<string, number>
+  /** Mixed into the view hash: connectors with different seeds sample independent views (default ""). */
+  seed?: string
+}
+
+export type PipelineSegment = 'qos' | 'business'
+
+export interface PrivacyConfig {
+  /** client_ip: /24 or /48 network (default), removed, or unchanged. */
+  ip?: 'anonymize' | 'drop' | 'keep'
+  /** user.id and user.anonymous_id: unchanged (default), HMAC-SHA256 with user_id_salt, or removed. */
+  user_ids?: 'keep' | 'hash' | 'drop'
+  user_id_salt?: string
+  /** Only these paths (and the identity fields) are kept. */
+  allow_fields?: string[]
+  deny_fields?: string[]
+}
+
+/** One mapping rule: exactly one action, optionally guarded by `when`. */
+export interface MappingRule {
+  rename?: { from: string; to: string }
+  copy?: { from: string; to: string }
+  drop?: string[]
+  set?: { field: string; value: unknown }
+  template?: { field: string; template: string }
+  rename_type?: { from?: string; to: string }
+  when?: FilterCondition
+}
+
+export type CapAction = 'delay' | 'sample' | 'drop'
+
+export interface CapConfig {
+  /** Events per second across every worker process (shared through Redis). */
+  events_per_second?: number
+  /** Most events at once after a quiet period (default: one second of events_per_second). */
+  burst?: number
+  /** Events per UTC day. */
+  daily_budget?: number
+  /** At the cap: wait (default), keep a fraction of views, or drop. */
+  action?: CapAction
+}
+
 export interface ConnectorConfig {
   name: string
   type: string
@@ -40,6 +112,25 @@ export interface ConnectorConfig {
   circuit_breaker: CircuitBreakerConfig
   /** Upper bound of records buffered in the worker for this connector (backpressure). */
   max_buffered_records: number
+  // The pipeline keys (docs/pipelines.md). Optional so configs built in code need none of them; the
+  // loader fills the defaults the schema declares, and src/pipeline applies the same ones when absent.
+  /** Receives events without analytics consent too (default false). */
+  essential?: boolean
+  /** Events that carry no `user.consent`: `allow` (default) or `deny` for non-essential connectors. */
+  missing_consent?: 'allow' | 'deny'
+  /** Source names feeding this connector (default: all). */
+  sources?: string[]
+  /** Event types sent (default: all). */
+  event_types?: string[]
+  /** Event types never sent. */
+  exclude_types?: string[]
+  filter?: FilterCondition
+  sampling?: SamplingConfig
+  /** Data segments sent (default: all). */
+  segments?: PipelineSegment[]
+  privacy?: PrivacyConfig
+  mapping?: MappingRule[]
+  cap?: CapConfig
 }
 
 export interface KafkaConfig {

@@ -3,6 +3,8 @@ import type { Dispatcher } from 'undici'
 import type { Bus, ConsumedRecord, Subscription } from '../bus/bus.ts'
 import type { ConnectorConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
+import type { CompiledPipeline, StageName } from '../pipeline/compile-pipeline.ts'
+import { type PipelineMetrics, pipelineMetrics } from '../pipeline/metrics.ts'
 import { Batcher, effectiveLimits } from './batcher.ts'
 import { BufferLimit } from './buffer-limit.ts'
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts'
@@ -41,6 +43,12 @@ export interface ConnectorWorkerOptions {
    */
   accept?(record: ConsumedRecord): boolean
   onSettled?(settlement: Settlement): void
+  /**
+   * The connector's compiled pipeline (routing, consent, filter, sampling, segments, privacy, mapping, cap),
+   * run on each event before `transform`; a dropped event settles as skipped. Without it events pass as
+   * they are (DLQ replay: dead-lettered events already went through it).
+   */
+  pipeline?: CompiledPipeline
 }
 
 interface Source {
@@ -83,6 +91,7 @@ export class ConnectorWorker {
   #resources: unknown
   readonly #log: Logger
   readonly #metrics: ConnectorMetrics
+  readonly #pipelineMetrics: PipelineMetrics
   readonly #tracker = new OffsetTracker()
   readonly #buffer: BufferLimit
   readonly #batcher: Batcher<WorkItem>
@@ -94,6 +103,8 @@ export class ConnectorWorker {
   readonly #pendingDeadLetters = new Set<Promise<void>>()
   /** Aborts the sends in flight when a drain runs out of time. */
   readonly #abortSends = new AbortController()
+  /** Ends waits for cap tokens when the worker stops. */
+  readonly #abortWaits = new AbortController()
   #committing: Promise<void> | undefined
   #commitAgain = false
   #leaving: Promise<void> | undefined
@@ -106,20 +117,24 @@ export class ConnectorWorker {
     this.#settings = config.settings as never
     this.#log = options.logger.child({ connector: config.name, type: connector.type })
     this.#metrics = connectorMetrics(config.name)
+    this.#pipelineMetrics = pipelineMetrics(config.name)
     this.#metrics.lag(() => this.#tracker.lag())
     this.#buffer = new BufferLimit(config.max_buffered_records, (held) => this.#metrics.buffered(held))
     this.#policy = new RetryPolicy(config.retry)
     this.#breaker = new CircuitBreaker(config.circuit_breaker, (state) => this.#onCircuit(state))
     this.#deadLetters = new DeadLetterWriter(options.bus, options.deadLetterTopic, this.#log)
+    const vendorLimits = connector.limits(this.#settings)
     this.#batcher = new Batcher<WorkItem>({
-      limits: effectiveLimits(connector.limits(this.#settings), config.batching),
-      lingerMs: config.batching.linger_ms,
+      limits: effectiveLimits(vendorLimits, config.batching),
+      lingerMs: vendorLimits.lingerMs ?? config.batching.linger_ms,
       maxInFlight: config.batching.max_in_flight,
       sizeOf: (work) => work.bytes,
       send: (batch) => this.#send(batch),
       mayStart: () => this.#breaker.tryAcquire(),
     })
     this.#retries = new RetryQueue<WorkItem>((due) => {
+      // Send what is open first, so a retried group goes out as it was (S3 keys derive from its items).
+      this.#batcher.flush()
       for (const work of due) this.#batcher.add(work)
       // They already waited their backoff; do not add the linger time on top.
       this.#batcher.flush()
@@ -169,6 +184,7 @@ export class ConnectorWorker {
     this.#state = 'stopping'
     this.#subscription?.pause()
     this.#buffer.releaseWaiters()
+    this.#abortWaits.abort()
     this.#retries.stop()
     if (!wasDisabled) {
       this.#batcher.flush()
@@ -192,7 +208,10 @@ export class ConnectorWorker {
   /** Forgets this connector's metric series (when it is removed for good). */
   removeMetrics(): void {
     this.#metrics.remove()
+    this.#pipelineMetrics.remove()
   }
+
+  readonly #filtered = (stage: StageName) => this.#pipelineMetrics.filtered(stage)
 
   async #onRecord(record: ConsumedRecord): Promise<void> {
     if (this.#state !== 'running' || this.#options.accept?.(record) === false) return
@@ -200,10 +219,28 @@ export class ConnectorWorker {
     if (this.#state !== 'running') return this.#buffer.release()
     const source = { topic: record.topic, partition: record.partition, offset: record.offset }
     const ticket = this.#tracker.track(record.topic, record.partition, record.offset)
-    const { connector } = this.#options
+    const { connector, pipeline } = this.#options
     let event: EnrichedEvent | undefined
     try {
       event = (this.#options.decode ?? decodeJson)(record)
+      if (pipeline) {
+        const decoded = event
+        // Should a stage throw, the dead letter keeps the raw record, never an event that skipped privacy.
+        event = undefined
+        // The event was just decoded for this worker alone: the pipeline may change it in place.
+        const kept = pipeline.run(decoded, this.#filtered, true)
+        if (kept === null) return this.#settle(ticket, 'skipped')
+        if (pipeline.cap) {
+          // With the `delay` action this waits for tokens: backpressure on the consumer, nothing dropped.
+          const decision = await pipeline.cap.admit(kept, this.#abortWaits.signal)
+          if (decision === 'stopped' || this.#state !== 'running') return this.#buffer.release()
+          if (decision === 'drop') {
+            this.#filtered('cap')
+            return this.#settle(ticket, 'skipped')
+          }
+        }
+        event = kept
+      }
       const dedupeKey = connector.dedupeKey(event)
       const vendorRecord = connector.transform(event, this.#settings)
       if (vendorRecord === SKIP) {
@@ -440,6 +477,7 @@ export class ConnectorWorker {
   #disable(error: ConnectorDisabledError): void {
     if (this.#state !== 'running') return
     this.#state = 'disabled'
+    this.#abortWaits.abort()
     this.#metrics.disabled(true)
     this.#log.error(
       { err: error, status: error.status },

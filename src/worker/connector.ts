@@ -23,6 +23,11 @@ export interface BatchLimits {
   maxItems: number
   /** Vendor's maximum encoded request size in bytes. */
   maxBytes: number
+  /**
+   * How long a batch may wait to fill, when the destination wants larger, rarer writes than the config's
+   * sub-second linger (an object store rolling files each minute). Offsets still wait for the write.
+   */
+  lingerMs?: number
 }
 
 export interface SendContext<Settings, Resources = unknown> {

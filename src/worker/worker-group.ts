@@ -1,12 +1,17 @@
+import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { Agent } from 'undici'
 import type { Bus } from '../bus/bus.ts'
 import type { ConnectorConfig, FramewireConfig } from '../config/types.ts'
+import { type CompiledPipeline, compilePipeline } from '../pipeline/compile-pipeline.ts'
+import { pipelineMetrics } from '../pipeline/metrics.ts'
+import { RedisTokenSource } from '../pipeline/rate-cap.ts'
 import { type AnyConnector, ConnectorWorker, type WorkerState } from './connector-worker.ts'
 import { deadLetterTopic } from './dead-letter.ts'
 
 export interface WorkerGroupOptions {
-  config: Pick<FramewireConfig, 'topics' | 'kafka'>
+  /** `redis.url` shares connector caps across processes (in-process caps without it); `sources` are checked. */
+  config: Pick<FramewireConfig, 'topics' | 'kafka'> & Partial<Pick<FramewireConfig, 'redis' | 'sources'>>
   bus: Bus
   logger: Logger
   /** Connector definitions by type (connectors/index.ts). */
@@ -32,7 +37,7 @@ export const connectorAgent = (config: ConnectorConfig): Agent =>
 /** Starts one worker per configured connector. */
 export async function startWorkers(
   options: Omit<WorkerGroupOptions, 'config'> & {
-    config: Pick<FramewireConfig, 'topics' | 'kafka' | 'connectors'>
+    config: WorkerGroupOptions['config'] & Pick<FramewireConfig, 'connectors'>
   },
 ): Promise<WorkerGroup> {
   const group = new WorkerGroup(options)
@@ -51,6 +56,8 @@ export async function startWorkers(
  */
 export class WorkerGroup {
   readonly #workers = new Map<string, { worker: ConnectorWorker; agent: Agent; type: string }>()
+  /** Shared by the caps of every connector of this process; connected when the first cap needs it. */
+  #redis: Redis | undefined
 
   constructor(private readonly options: WorkerGroupOptions) {}
 
@@ -58,6 +65,7 @@ export class WorkerGroup {
     if (this.#workers.has(config.name)) throw new Error(`connector "${config.name}" is already running`)
     const connector = this.options.connectors[config.type]
     if (!connector) throw new Error(`connector "${config.name}" has unknown type "${config.type}"`)
+    const pipeline = await this.#compile(config)
     const dlq = deadLetterTopic(this.options.config, config.name)
     await this.options.bus.ensureTopics([dlq])
     const agent = connectorAgent(config)
@@ -70,6 +78,7 @@ export class WorkerGroup {
       deadLetterTopic: dlq.topic,
       http: agent,
       logger: this.options.logger,
+      pipeline,
     })
     this.#workers.set(config.name, { worker, agent, type: config.type })
     try {
@@ -107,6 +116,44 @@ export class WorkerGroup {
 
   async stop(): Promise<void> {
     await Promise.all([...this.#workers.keys()].map((name) => this.#stopOne(name)))
+    this.#redis?.disconnect()
+    this.#redis = undefined
+  }
+
+  /** Compiles the connector's pipeline once; its cap shares a Redis token bucket when Redis is configured. */
+  async #compile(config: ConnectorConfig): Promise<CompiledPipeline> {
+    const { kafka, redis, sources } = this.options.config
+    const client = config.cap && redis?.url ? await this.#capRedis(redis.url) : undefined
+    const key = `${kafka.group_prefix}cap:${config.name}`
+    return compilePipeline(config, {
+      ...(client ? { tokenSource: (bucket) => new RedisTokenSource(client, key, bucket) } : {}),
+      ...(sources ? { sourceNames: sources.map((source) => source.name) } : {}),
+      metrics: pipelineMetrics(config.name),
+      log: this.options.logger.child({ connector: config.name, stage: 'cap' }),
+    })
+  }
+
+  async #capRedis(url: string): Promise<Redis> {
+    if (this.#redis) return this.#redis
+    const redis = new Redis(url, {
+      // Fail fast while Redis is down: caps then fail open instead of queueing commands.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 250,
+      connectTimeout: 1000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    })
+    redis.on('error', (err) => this.options.logger.warn({ err: err.message }, 'cap redis error'))
+    this.#redis = redis
+    // Give the connection a moment, so the first events are capped rather than let through.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000)
+      redis.once('ready', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    return redis
   }
 
   async #stopOne(name: string): Promise<void> {

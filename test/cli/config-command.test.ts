@@ -18,13 +18,31 @@ connectors:
   - name: amp
     type: amplitude
     settings: { api_key: super-secret-amp-key, region: eu }
+  - name: seg
+    type: segment
+    settings: { write_key: segment-secret-key }
+  - name: live-only
+    type: webhook
+    settings: { url: 'https://partner.example.com/hook' }
+    filter: { field: content.stream_type, eq: live }
 `,
 )
+
+const preview = (connector: string) =>
+  framewire(
+    'config',
+    'test',
+    config,
+    '--connector',
+    connector,
+    '--event',
+    'collectors-schema/examples/buffer_start.json',
+  )
 
 it('config validate accepts a valid file and points at the line and column of a bad one', () => {
   const ok = framewire('config', 'validate', config)
   expect(ok.status).toBe(0)
-  expect(ok.stdout).toContain('valid (1 sources, 1 connectors)')
+  expect(ok.stdout).toContain('valid (1 sources, 3 connectors)')
 
   const bad = join(dir, 'bad.yaml')
   writeFileSync(bad, 'sources:\n  - name: web\n    write_key: abcdefghijk\n    allowed_origin: ["*"]\n')
@@ -35,15 +53,7 @@ it('config validate accepts a valid file and points at the line and column of a 
 })
 
 it('config test prints the exact request with secrets masked, without touching the network', () => {
-  const res = framewire(
-    'config',
-    'test',
-    config,
-    '--connector',
-    'amp',
-    '--event',
-    'collectors-schema/examples/buffer_start.json',
-  )
+  const res = preview('amp')
   expect(res.status).toBe(0)
   const [requestLine, ...rest] = res.stdout.split('\n')
   expect(requestLine).toBe('POST https://api.eu.amplitude.com/2/httpapi')
@@ -54,4 +64,17 @@ it('config test prints the exact request with secrets masked, without touching t
     event_type: 'Video Buffer Start',
     insert_id: '8f14e45f-ceea-467f-a0e6-000000000011',
   })
+})
+
+it('config test masks Basic auth, which carries the secret encoded', () => {
+  const res = preview('seg')
+  expect(res.status).toBe(0)
+  expect(res.stdout).toContain('authorization: ***')
+  expect(res.stdout).not.toContain(Buffer.from('segment-secret-key:').toString('base64'))
+})
+
+it('config test applies the connector pipeline first', () => {
+  const res = preview('live-only')
+  expect(res.status).toBe(0)
+  expect(res.stdout.trim()).toBe('live-only would not receive this event: dropped by its filter stage')
 })

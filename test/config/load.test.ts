@@ -73,3 +73,30 @@ sources:
     expect(problems[0]?.where).toMatch(/^fw\.yaml:\d+:\d+$/)
   })
 })
+
+describe('connector pipeline config', () => {
+  const withConnector = (body: string) =>
+    `sources:\n  - name: web\n    write_key: abcdefghij\nconnectors:\n  - name: partner\n    type: webhook\n    settings: { url: 'https://partner.example.com/hook' }\n${body}`
+
+  it('suggests the right key for a typo deep inside a filter', () => {
+    const problems = problemsOf(
+      withConnector('    filter:\n      and:\n        - { field: buffer.cause, eqq: stall }\n'),
+    )
+    expect(problems[0]?.path).toBe('/connectors/0/filter/and/0/eqq')
+    expect(problems[0]?.message).toContain('did you mean "eq"')
+  })
+
+  it('reports a bad regex and an unknown field path at their place in the file', () => {
+    const problems = problemsOf(
+      withConnector(
+        '    filter:\n      or:\n        - { field: player.name, regex: "([a-z" }\n        - { field: content.titel, exists: true }\n',
+      ),
+    )
+    expect(problems.map((p) => p.path)).toEqual([
+      '/connectors/0/filter/or/0/regex',
+      '/connectors/0/filter/or/1/field',
+    ])
+    expect(problems[0]?.where).toMatch(/^fw\.yaml:10:\d+$/)
+    expect(problems[1]?.message).toMatch(/content\.title/)
+  })
+})

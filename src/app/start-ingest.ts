@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Bus } from '../bus/bus.ts'
@@ -31,8 +32,19 @@ function connectRedis(url: string, log: Logger): Redis | undefined {
   return redis
 }
 
+/** Gives Redis a moment at start-up, so the first requests are deduped; a Redis that is down does not block. */
+async function readyWithin(redis: Redis | undefined, ms: number) {
+  if (!redis || redis.status === 'ready') return
+  // once() also settles on the first 'error' event: a refused connection ends the wait early.
+  await Promise.race([
+    once(redis, 'ready').catch(() => undefined),
+    new Promise((r) => setTimeout(r, ms).unref()),
+  ])
+}
+
 export async function startIngest(config: FramewireConfig, bus: Bus, logger: Logger): Promise<RunningIngest> {
   const redis = connectRedis(config.redis.url, logger)
+  await readyWithin(redis, 2000)
   const appender = new CoalescingAppender(bus, {
     lingerMs: config.produce.linger_ms,
     maxRecords: config.produce.max_batch_records,

@@ -1,8 +1,7 @@
-import { type Agent, MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
 import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES } from './index.ts'
 import { DAILY_QUOTA_PAUSE_MS, outcomesFor400, outcomesFor429, THROTTLE_PAUSE_MS } from './response.ts'
@@ -195,40 +194,23 @@ describe('amplitude endpoint selection', () => {
     ['eu', undefined, 'https://api.eu.amplitude.com'],
     ['eu', 'https://proxy.example.net/amp/2/httpapi', 'https://proxy.example.net'],
   ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    const path = serverUrl ? '/amp/2/httpapi' : '/2/httpapi'
-    mock
-      .get(origin)
-      .intercept({ path, method: 'POST' })
-      .reply(200, { code: 200, events_ingested: 1, payload_size_bytes: 10, server_upload_time: 1 })
     const config = settings({ region, server_url: serverUrl })
-    const outcomes = await amplitude.send(
-      makeBatch(amplitude, config, [makeEvent()]),
-      makeContext(config, mock),
-    )
+    const outcomes = await sendToMockOrigin(amplitude, config, [makeEvent()], {
+      origin,
+      path: serverUrl ? '/amp/2/httpapi' : '/2/httpapi',
+      status: 200,
+      body: { code: 200, events_ingested: 1, payload_size_bytes: 10, server_upload_time: 1 },
+    })
     expect(outcomes).toEqual([{ kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('amplitude send against the stand-in', () => {
-  let agent: Agent
   let s: AmplitudeStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   const send = (batch: BatchItem<AmplitudeEvent>[], config: AmplitudeSettings) =>
-    amplitude.send(batch, makeContext(config, agent))
+    amplitude.send(batch, makeContext(config, suite.agent))
 
   it('delivers a view; a resend is deduplicated by insert_id', async () => {
     s = await startAmplitudeStandIn({ apiKey: API_KEY })
@@ -383,6 +365,8 @@ describe('amplitude send against the stand-in', () => {
     s.script.hang()
     const config = settings({ server_url: s.endpoint })
     const batch = makeBatch(amplitude, config, makeView(2))
-    await expect(amplitude.send(batch, makeContext(config, agent, { timeoutMs: 200 }))).rejects.toThrow()
+    await expect(
+      amplitude.send(batch, makeContext(config, suite.agent, { timeoutMs: 200 })),
+    ).rejects.toThrow()
   })
 })

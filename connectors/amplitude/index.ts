@@ -1,12 +1,14 @@
-import { request } from 'undici'
 import { defineConnector, SKIP } from '../../src/worker/connector.ts'
 import {
-  bodyExcerpt,
+  MAX_RESPONSE_BYTES,
   outcomeForStatus,
   outcomesForAll,
-  readBody,
   sendSplittingOnTooLarge,
 } from '../../src/worker/http-outcome.ts'
+import type { EventNaming } from '../common/event-naming.ts'
+import { post } from '../common/post.ts'
+import { eventNamingSetting, excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { tooLargeResult } from '../common/too-large.ts'
 import { outcomesFor400, outcomesFor429 } from './response.ts'
 import { type AmplitudeEvent, toAmplitude } from './transform.ts'
 
@@ -14,7 +16,7 @@ export interface AmplitudeSettings {
   api_key: string
   region: 'us' | 'eu'
   server_url?: string
-  event_naming: 'title' | 'raw'
+  event_naming: EventNaming
   exclude_types: string[]
   min_id_length: number
   forward_client_ip: boolean
@@ -51,28 +53,16 @@ export const settingsSchema = {
       default: 'us',
       description: 'Data residency: "us" → api2.amplitude.com, "eu" → api.eu.amplitude.com.',
     },
-    server_url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description: 'Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).',
-    },
-    event_naming: {
-      type: 'string',
-      enum: ['title', 'raw'],
-      default: 'title',
-      description:
-        'Amplitude event_type: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
-    },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description:
-        'Event types not sent to Amplitude. Consider ["heartbeat"]: heartbeats count against the event volume ' +
+    server_url: httpUrlSetting(
+      'Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).',
+    ),
+    event_naming: eventNamingSetting(
+      'Amplitude event_type: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
+    ),
+    exclude_types: excludeTypesSetting(
+      'Event types not sent to Amplitude. Consider ["heartbeat"]: heartbeats count against the event volume ' +
         'and the per-device throughput limit without adding much product insight.',
-    },
+    ),
     min_id_length: {
       type: 'integer',
       minimum: 1,
@@ -136,15 +126,17 @@ export default defineConnector<AmplitudeSettings, AmplitudeEvent>({
     return sendSplittingOnTooLarge(batch, async (items) => {
       const records = items.map((item) => item.record)
       const body = JSON.stringify({ api_key: settings.api_key, events: records, options: options(settings) })
-      const res = await request(url, {
-        method: 'POST',
-        // The HTTP V2 API validates Content-Type: application/json.
-        headers: { 'content-type': 'application/json', accept: '*/*' },
-        body,
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body)
+      const res = await post(
+        url,
+        {
+          // The HTTP V2 API validates Content-Type: application/json.
+          headers: { 'content-type': 'application/json', accept: '*/*' },
+          body,
+          maxResponseBytes: MAX_RESPONSE_BYTES,
+        },
+        ctx,
+      )
+      const text = res.text
       switch (res.statusCode) {
         case 200:
           return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
@@ -152,15 +144,7 @@ export default defineConnector<AmplitudeSettings, AmplitudeEvent>({
           return { outcomes: outcomesFor400(records, text) }
         case 413:
           // Split and resend (sendSplittingOnTooLarge); a single event that is still too large is rejected.
-          return {
-            tooLarge: true,
-            outcomes: outcomesForAll(items.length, {
-              kind: 'rejected',
-              reason: 'Amplitude 413: payload too large',
-              status: 413,
-              body: bodyExcerpt(text),
-            }),
-          }
+          return tooLargeResult(items.length, 'Amplitude 413: payload too large', text)
         case 429:
           return { outcomes: outcomesFor429(records, text, res.headers['retry-after']) }
         default:

@@ -1,5 +1,6 @@
 import type { Outcome } from '../../src/worker/connector.ts'
 import { bodyExcerpt, parseRetryAfter, tryParseJson } from '../../src/worker/http-outcome.ts'
+import { isObject } from '../common/is-object.ts'
 import type { AmplitudeEvent } from './transform.ts'
 
 /**
@@ -23,10 +24,6 @@ const INDEX_MAPS = [
   ['events_with_missing_fields', 'missing'],
   ['events_with_invalid_id_lengths', 'invalid id length'],
 ] as const
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function indexes(value: unknown): number[] {
   return Array.isArray(value) ? value.filter((i): i is number => Number.isInteger(i)) : []

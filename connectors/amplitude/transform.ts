@@ -1,4 +1,7 @@
 import type { EnrichedEvent } from '../../src/event.ts'
+import { group, integerMs, nonEmptyString } from '../common/event-fields.ts'
+import { type EventNaming, eventTypeName } from '../common/event-naming.ts'
+import { sessionStartMs } from '../common/session-start.ts'
 
 /** The Amplitude HTTP V2 event object (https://amplitude.com/docs/apis/analytics/http-v2). */
 export interface AmplitudeEvent {
@@ -21,7 +24,7 @@ export interface AmplitudeEvent {
 }
 
 export interface TransformOptions {
-  event_naming: 'title' | 'raw'
+  event_naming: EventNaming
   min_id_length: number
   forward_client_ip: boolean
 }
@@ -30,6 +33,8 @@ export interface TransformOptions {
 export const MAX_STRING = 1024
 // Same page (event_properties): "Object depth may not exceed 40 layers".
 export const MAX_DEPTH = 40
+// Same page (event_type): names starting with "[Amplitude]" are reserved for Amplitude.
+const RESERVED_PREFIX = '[Amplitude]'
 
 // Same page ("Device IDs and User IDs minimum length" → "Invalid IDs"): these values are refused with a 400.
 const PLACEHOLDER_IDS = new Set([
@@ -77,21 +82,13 @@ export function amplitudeId(value: unknown, minLength: number): string | undefin
   return trimmed
 }
 
-/** `buffer_start` → `Video Buffer Start` (title) or `buffer_start` (raw); custom events use their `name`. */
-export function eventTypeName(event: EnrichedEvent, naming: TransformOptions['event_naming']): string {
-  const customName = event.type === 'custom' && typeof event.name === 'string' ? event.name.trim() : ''
-  let name: string
-  if (naming === 'raw') {
-    name = customName || event.type
-  } else {
-    const words = event.type
-      .split(/[_\s]+/)
-      .filter(Boolean)
-      .map((word) => word[0]?.toUpperCase() + word.slice(1))
-    name = customName ? `Video Custom: ${customName}` : `Video ${words.join(' ')}`
-  }
-  // Names starting with "[Amplitude]" are reserved for Amplitude (HTTP V2 doc, event_type).
-  if (name.startsWith('[Amplitude]')) name = `Video ${name}`
+/**
+ * The neutral event name (common/event-naming.ts) kept clear of Amplitude's reserved "[Amplitude]" names
+ * and cut to Amplitude's string limit.
+ */
+export function amplitudeEventType(event: EnrichedEvent, naming: EventNaming): string {
+  let name = eventTypeName(event, naming)
+  if (name.startsWith(RESERVED_PREFIX)) name = `Video ${name}`
   return name.slice(0, MAX_STRING)
 }
 
@@ -111,41 +108,8 @@ export function sanitize(value: unknown, depth = 1): unknown {
   return out
 }
 
-function group(event: EnrichedEvent, name: string): Record<string, unknown> {
-  const value = event[name]
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
-}
-
 function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value.slice(0, MAX_STRING) : undefined
-}
-
-function integerMs(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : undefined
-}
-
-const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
-const EARLIEST_SESSION = Date.UTC(2020, 0, 1)
-const DAY_MS = 24 * 3600 * 1000
-
-/**
- * Amplitude's session_id is the session's start time in epoch ms, not an identifier
- * (https://amplitude.com/docs/apis/analytics/http-v2, event keys: "session_id … The start time of the session
- * in milliseconds since epoch"). Events carry no start time, so it comes from, in order: a numeric
- * `session_start` field (not in dictionary v1), or the timestamp inside a UUIDv7 `session_id` (RFC 9562: the
- * first 48 bits are the creation time in ms). Otherwise the event is sent without a session (Amplitude's -1).
- */
-export function sessionStartMs(event: EnrichedEvent): number | undefined {
-  const explicit = integerMs(event.session_start)
-  if (explicit !== undefined) return explicit
-  if (typeof event.session_id !== 'string' || !UUID_V7.test(event.session_id)) return undefined
-  const ms = Number.parseInt(event.session_id.replaceAll('-', '').slice(0, 12), 16)
-  const eventTime = integerMs(event.ts_corrected) ?? event.received_at
-  // A v7 timestamp after the event (beyond a day of clock slack) or before 2020 is not a session start.
-  if (ms < EARLIEST_SESSION || ms > eventTime + DAY_MS) return undefined
-  return ms
+  return nonEmptyString(value)?.slice(0, MAX_STRING)
 }
 
 export function toAmplitude(event: EnrichedEvent, options: TransformOptions): AmplitudeEvent {
@@ -164,7 +128,7 @@ export function toAmplitude(event: EnrichedEvent, options: TransformOptions): Am
   }
 
   const record: AmplitudeEvent = {
-    event_type: eventTypeName(event, options.event_naming),
+    event_type: amplitudeEventType(event, options.event_naming),
     time: integerMs(event.ts_corrected) ?? integerMs(event.ts) ?? Math.round(event.received_at),
     insert_id: event.event_id,
     event_properties: sanitize(properties) as Record<string, unknown>,
@@ -178,6 +142,8 @@ export function toAmplitude(event: EnrichedEvent, options: TransformOptions): Am
     amplitudeId(event.view_id, options.min_id_length)
   if (deviceId) record.device_id = deviceId
 
+  // session_id is the session's start time in epoch ms, not an identifier (HTTP V2 doc, event keys:
+  // "session_id … The start time of the session in milliseconds since epoch"); unknown → no session (-1).
   const sessionStart = sessionStartMs(event)
   if (sessionStart !== undefined) record.session_id = sessionStart
 

@@ -1,4 +1,5 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { httpUrlSetting } from '../common/settings.ts'
 
 /** Settings shared by every AWS connector (kinesis, firehose, s3). */
 export interface AwsSettings {
@@ -15,13 +16,9 @@ export const awsSettingsProperties = {
     pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$',
     description: 'AWS region of the destination, e.g. eu-west-1.',
   },
-  endpoint: {
-    type: 'string',
-    format: 'uri',
-    pattern: '^https?://',
-    description:
-      'Endpoint URL replacing the regional one: VPC or FIPS endpoints, or a local server (kinesalite, s3rver) in tests.',
-  },
+  endpoint: httpUrlSetting(
+    'Endpoint URL replacing the regional one: VPC or FIPS endpoints, or a local server (kinesalite, s3rver) in tests.',
+  ),
   access_key_id: {
     type: 'string',
     minLength: 1,

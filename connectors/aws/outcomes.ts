@@ -1,10 +1,6 @@
 import type { BatchItem, Outcome } from '../../src/worker/connector.ts'
-import {
-  bodyExcerpt,
-  classifyStatus,
-  outcomesForAll,
-  sendSplittingOnTooLarge,
-} from '../../src/worker/http-outcome.ts'
+import { bodyExcerpt, classifyStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { sendPrechecked } from '../common/send-prechecked.ts'
 
 /**
  * AWS error → outcome. The SDK turns an error response into an exception named after the service's error
@@ -148,23 +144,15 @@ export async function putRecords<R>(
   batch: BatchItem<R>[],
   options: PutRecordsOptions<R>,
 ): Promise<Outcome[]> {
-  const outcomes: Outcome[] = new Array(batch.length)
-  const positions: number[] = []
-  batch.forEach((item, position) => {
+  const refusal = (item: BatchItem<R>) => {
     const bytes = options.recordBytes(item.record)
-    if (bytes > options.maxRecordBytes) {
-      outcomes[position] = {
-        kind: 'rejected',
-        reason: `record of ${bytes} bytes is over the ${options.maxRecordBytes}-byte record limit`,
-      }
-    } else {
-      positions.push(position)
-    }
-  })
-
-  const sent = await sendSplittingOnTooLarge(positions, async (part) => {
+    return bytes > options.maxRecordBytes
+      ? `record of ${bytes} bytes is over the ${options.maxRecordBytes}-byte record limit`
+      : undefined
+  }
+  return sendPrechecked(batch, refusal, async (part) => {
     try {
-      const results = await options.put(part.map((position) => (batch[position] as BatchItem<R>).record))
+      const results = await options.put(part.map((item) => item.record))
       return {
         outcomes: part.map((_, i): Outcome => {
           const result = results[i]
@@ -180,8 +168,4 @@ export async function putRecords<R>(
       }
     }
   })
-  positions.forEach((position, i) => {
-    outcomes[position] = sent[i] as Outcome
-  })
-  return outcomes
 }

@@ -1,18 +1,13 @@
 import type { EnrichedEvent } from '../../src/event.ts'
 import { SKIP, type Skip } from '../../src/worker/connector.ts'
+import { excludeTypesSetting } from '../common/settings.ts'
 
 /**
  * The AWS connectors carry the enriched event unchanged, as one line of JSON: these destinations store
  * bytes, and the data dictionary is the schema their consumers read.
  */
 
-export const excludeTypesProperty = {
-  type: 'array',
-  items: { type: 'string', minLength: 1 },
-  uniqueItems: true,
-  default: [],
-  description: 'Event types not to send (e.g. ["heartbeat"]).',
-} as const
+export const excludeTypesProperty = excludeTypesSetting('Event types not to send (e.g. ["heartbeat"]).')
 
 /** The event as compact JSON (no newline), or SKIP for an excluded type. */
 export function eventJson(event: EnrichedEvent, settings: { exclude_types: string[] }): string | Skip {

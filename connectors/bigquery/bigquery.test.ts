@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { loadExampleEvents, loadSchemaDocuments } from '../../src/ingest/schema-files.ts'
 import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { type BigQueryStandIn, googleError, startBigQueryStandIn } from '../../test/stand-ins/bigquery.ts'
 import bigquery, { type BigQueryResources, type BigQuerySettings, QUOTA_EXCEEDED_PAUSE_MS } from './index.ts'
 import { classifyRequestError, outcomesForInsertErrors } from './response.ts'
@@ -196,14 +196,8 @@ describe('bigquery transform and responses', () => {
 })
 
 describe('bigquery send through @google-cloud/bigquery against the stand-in', () => {
-  const agent = makeAgent()
   let s: BigQueryStandIn | undefined
-
-  afterEach(async () => {
-    await s?.close()
-    s = undefined
-  })
-  afterAll(() => agent.close())
+  const suite = standInSuite(() => s)
 
   async function setup(
     overrides: Partial<BigQuerySettings> = {},
@@ -212,11 +206,11 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
     s = await startBigQueryStandIn({ projectId: PROJECT, token: TOKEN, datasets: [DATASET], ...standIn })
     const config = settings({ api_endpoint: s.apiEndpoint, ...overrides })
     const resources = (await bigquery.open?.(config, {
-      log: makeContext(config, agent).log,
+      log: makeContext(config, suite.agent).log,
       name: 'test',
     })) as BigQueryResources
     const send = (events: EnrichedEvent[]) =>
-      bigquery.send(makeBatch(bigquery, config, events), makeContext(config, agent, { resources }))
+      bigquery.send(makeBatch(bigquery, config, events), makeContext(config, suite.agent, { resources }))
     return { s, config, send }
   }
 
@@ -382,12 +376,12 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
   it('a BigQuery endpoint that is down makes the batch retryable', async () => {
     const config = settings({ api_endpoint: 'http://127.0.0.1:1' })
     const resources = (await bigquery.open?.(config, {
-      log: makeContext(config, agent).log,
+      log: makeContext(config, suite.agent).log,
       name: 'test',
     })) as BigQueryResources
     const outcomes = await bigquery.send(
       makeBatch(bigquery, config, makeView(2)),
-      makeContext(config, agent, { resources }),
+      makeContext(config, suite.agent, { resources }),
     )
     expect(outcomes.every((o) => o.kind === 'retry' && o.reason.startsWith('BigQuery request failed'))).toBe(
       true,

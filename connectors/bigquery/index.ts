@@ -1,6 +1,7 @@
 import { BigQuery, type BigQueryOptions, type Table } from '@google-cloud/bigquery'
 import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
 import { outcomesForAll, sendSplittingOnTooLarge } from '../../src/worker/http-outcome.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { classifyRequestError, type InsertError, outcomesForInsertErrors } from './response.ts'
 import { type BigQueryField, dictionarySchema } from './schema.ts'
 import { type InsertAllRow, toInsertAllRow } from './transform.ts'
@@ -46,13 +47,9 @@ export const settingsSchema = {
       pattern: '^[A-Za-z0-9_-]{1,1024}$',
       description: 'Table id within the dataset.',
     },
-    api_endpoint: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description:
-        'Base URL of the BigQuery API (default https://bigquery.googleapis.com); a regional endpoint, a proxy or a test stand-in.',
-    },
+    api_endpoint: httpUrlSetting(
+      'Base URL of the BigQuery API (default https://bigquery.googleapis.com); a regional endpoint, a proxy or a test stand-in.',
+    ),
     key_filename: {
       type: 'string',
       minLength: 1,
@@ -111,13 +108,7 @@ export const settingsSchema = {
       default: QUOTA_EXCEEDED_PAUSE_MS,
       description: 'Wait before retrying rows refused with 403 quotaExceeded (Google: 10 minutes or longer).',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not inserted (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not inserted (e.g. ["heartbeat"]).'),
   },
 } as const
 

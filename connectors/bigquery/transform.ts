@@ -1,4 +1,5 @@
 import type { EnrichedEvent } from '../../src/event.ts'
+import { isObject } from '../common/is-object.ts'
 import type { BigQueryField } from './schema.ts'
 
 /** One element of `rows` in a tabledata.insertAll request. */
@@ -20,9 +21,7 @@ function encode(field: BigQueryField, value: unknown): unknown {
     case 'JSON':
       return JSON.stringify(value)
     case 'RECORD':
-      return typeof value === 'object' && value !== null && !Array.isArray(value)
-        ? toRowJson(value as Record<string, unknown>, field.fields ?? [])
-        : value
+      return isObject(value) ? toRowJson(value, field.fields ?? []) : value
     default:
       return value
   }

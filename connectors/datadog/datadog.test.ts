@@ -1,9 +1,8 @@
 import { gunzipSync } from 'node:zlib'
-import { type Agent, MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { type DatadogStandIn, startDatadogStandIn } from '../../test/stand-ins/datadog.ts'
 import datadog, { type DatadogSettings, MAX_ENTRIES, MAX_PAYLOAD_BYTES } from './index.ts'
 import { type DatadogLog, sanitizeTag } from './transform.ts'
@@ -98,39 +97,26 @@ describe('datadog site selection', () => {
     ['us5.datadoghq.com', 'https://http-intake.logs.us5.datadoghq.com'],
     ['ddog-gov.com', 'https://http-intake.logs.ddog-gov.com'],
   ] as const)('%s → %s/api/v2/logs', async (site, origin) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    mock
-      .get(origin)
-      .intercept({ path: '/api/v2/logs', method: 'POST', headers: { 'dd-api-key': API_KEY } })
-      .reply(202, {})
-    const config = settings({ site })
-    const outcomes = await datadog.send(makeBatch(datadog, config, recentView(1)), makeContext(config, mock))
+    const outcomes = await sendToMockOrigin(datadog, settings({ site }), recentView(1), {
+      origin,
+      path: '/api/v2/logs',
+      headers: { 'dd-api-key': API_KEY },
+      status: 202,
+      body: {},
+    })
     expect(outcomes).toEqual([{ kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('datadog send against the stand-in', () => {
-  let agent: Agent
   let s: DatadogStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   it('sends a gzip body the stand-in decodes; 202 means delivered', async () => {
     s = await startDatadogStandIn({ apiKey: API_KEY })
     const config = settings({ url: s.endpoint })
     const events = recentView(25)
-    const outcomes = await datadog.send(makeBatch(datadog, config, events), makeContext(config, agent))
+    const outcomes = await datadog.send(makeBatch(datadog, config, events), makeContext(config, suite.agent))
 
     expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
     expect(s.received[0]?.status).toBe(202)
@@ -145,7 +131,10 @@ describe('datadog send against the stand-in', () => {
   it('sends plain JSON when compression is none', async () => {
     s = await startDatadogStandIn({ apiKey: API_KEY })
     const config = settings({ url: s.endpoint, compression: 'none' })
-    const outcomes = await datadog.send(makeBatch(datadog, config, recentView(3)), makeContext(config, agent))
+    const outcomes = await datadog.send(
+      makeBatch(datadog, config, recentView(3)),
+      makeContext(config, suite.agent),
+    )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.encodings).toEqual(['identity'])
     expect(s.received[0]?.headers['content-encoding']).toBeUndefined()
@@ -154,7 +143,10 @@ describe('datadog send against the stand-in', () => {
   it('a wrong API key is refused (403) → rejected with the body', async () => {
     s = await startDatadogStandIn({ apiKey: API_KEY })
     const config = settings({ url: s.endpoint, api_key: 'wrong-key' })
-    const outcomes = await datadog.send(makeBatch(datadog, config, recentView(2)), makeContext(config, agent))
+    const outcomes = await datadog.send(
+      makeBatch(datadog, config, recentView(2)),
+      makeContext(config, suite.agent),
+    )
     expect(outcomes).toEqual([
       { kind: 'rejected', reason: 'HTTP 403', status: 403, body: '{"errors":["Forbidden"]}' },
       { kind: 'rejected', reason: 'HTTP 403', status: 403, body: '{"errors":["Forbidden"]}' },
@@ -171,7 +163,7 @@ describe('datadog send against the stand-in', () => {
       .failNext(1, 429, { headers: { 'x-ratelimit-reset': '12' } })
     const config = settings({ url: s.endpoint })
     const batch = makeBatch(datadog, config, recentView(1))
-    const ctx = () => makeContext(config, agent)
+    const ctx = () => makeContext(config, suite.agent)
 
     expect(await datadog.send(batch, ctx())).toEqual([
       { kind: 'retry', reason: 'HTTP 503', status: 503, afterMs: 5_000 },
@@ -192,7 +184,7 @@ describe('datadog send against the stand-in', () => {
     const huge = makeEvent({ ts: Date.now(), ts_corrected: Date.now(), dump: 'x'.repeat(1_000_001) })
     const batch = makeBatch(datadog, config, [ok1 ?? makeEvent(), stale, huge, ok2 ?? makeEvent()])
 
-    const outcomes = await datadog.send(batch, makeContext(config, agent))
+    const outcomes = await datadog.send(batch, makeContext(config, suite.agent))
     expect(outcomes.map((o) => o.kind)).toEqual(['delivered', 'rejected', 'rejected', 'delivered'])
     expect(outcomes[1]).toMatchObject({ reason: expect.stringContaining('18 h') })
     expect(outcomes[2]).toMatchObject({ reason: expect.stringContaining('truncate') })
@@ -204,7 +196,7 @@ describe('datadog send against the stand-in', () => {
   it('the stand-in shows the silent loss a naive sender would suffer', async () => {
     s = await startDatadogStandIn({ apiKey: API_KEY })
     const stale = { ddsource: 'x', message: 'old', timestamp: Date.now() - 19 * 3600_000, event_id: 'old-1' }
-    const res = await agent.request({
+    const res = await suite.agent.request({
       origin: s.url,
       path: '/api/v2/logs',
       method: 'POST',
@@ -223,7 +215,7 @@ describe('datadog send against the stand-in', () => {
     const entryBytes = Buffer.byteLength(JSON.stringify(makeBatch(datadog, config0, events)[0]?.record))
     s = await startDatadogStandIn({ apiKey: API_KEY, maxPayloadBytes: entryBytes * 4 })
     const config = settings({ url: s.endpoint })
-    const outcomes = await datadog.send(makeBatch(datadog, config, events), makeContext(config, agent))
+    const outcomes = await datadog.send(makeBatch(datadog, config, events), makeContext(config, suite.agent))
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(12)
     expect(s.received.some((r) => r.status === 413)).toBe(true)
@@ -238,11 +230,11 @@ describe('datadog send against the stand-in', () => {
     await expect(
       datadog.send(
         makeBatch(datadog, config, recentView(1)),
-        makeContext(config, agent, { signal: controller.signal }),
+        makeContext(config, suite.agent, { signal: controller.signal }),
       ),
     ).rejects.toThrow()
-    expect(await datadog.send(makeBatch(datadog, config, recentView(1)), makeContext(config, agent))).toEqual(
-      [{ kind: 'delivered' }],
-    )
+    expect(
+      await datadog.send(makeBatch(datadog, config, recentView(1)), makeContext(config, suite.agent)),
+    ).toEqual([{ kind: 'delivered' }])
   })
 })

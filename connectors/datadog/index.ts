@@ -1,16 +1,10 @@
-import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
-import { request } from 'undici'
 import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import {
-  outcomeForStatus,
-  outcomesForAll,
-  readBody,
-  sendSplittingOnTooLarge,
-} from '../../src/worker/http-outcome.ts'
+import { outcomeForStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { compress } from '../common/compression.ts'
+import { post } from '../common/post.ts'
+import { sendPrechecked } from '../common/send-prechecked.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { type DatadogLog, toDatadog } from './transform.ts'
-
-const gzip = promisify(gzipCallback)
 
 export interface DatadogSettings {
   api_key: string
@@ -65,12 +59,7 @@ export const settingsSchema = {
       description:
         'Datadog site of the organisation; logs go to https://http-intake.logs.<site>/api/v2/logs.',
     },
-    url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description: 'Full intake URL overriding `site` (proxies, stand-ins in tests).',
-    },
+    url: httpUrlSetting('Full intake URL overriding `site` (proxies, stand-ins in tests).'),
     service: {
       type: 'string',
       minLength: 1,
@@ -100,13 +89,7 @@ export const settingsSchema = {
       default: 'gzip',
       description: 'Request body encoding; Datadog recommends gzip.',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not sent to Datadog (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not sent to Datadog (e.g. ["heartbeat"]).'),
   },
 } as const
 
@@ -147,47 +130,35 @@ export default defineConnector<DatadogSettings, DatadogLog>({
 
   async send(batch, ctx) {
     const { settings } = ctx
-    const outcomes: (Outcome | undefined)[] = new Array(batch.length)
-    const encoded: { position: number; json: string }[] = []
     const oldest = Date.now() - MAX_AGE_MS
+    const encoded = batch.map((item) => ({
+      timestamp: item.record.timestamp,
+      json: JSON.stringify(item.record),
+    }))
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'dd-api-key': settings.api_key,
+    }
+    if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip'
 
     // Refuse up front what Datadog would accept with a 2xx and then lose or damage.
-    batch.forEach((item, position) => {
-      const json = JSON.stringify(item.record)
-      if (Buffer.byteLength(json) > MAX_LOG_BYTES) {
-        outcomes[position] = {
-          kind: 'rejected',
-          reason: `log larger than ${MAX_LOG_BYTES} bytes: Datadog would truncate it`,
-        }
-      } else if (item.record.timestamp < oldest) {
-        outcomes[position] = {
-          kind: 'rejected',
-          reason: 'event older than 18 h: Datadog accepts logs at most 18 h in the past',
-        }
-      } else {
-        encoded.push({ position, json })
+    const refusal = (log: (typeof encoded)[number]) => {
+      if (Buffer.byteLength(log.json) > MAX_LOG_BYTES) {
+        return `log larger than ${MAX_LOG_BYTES} bytes: Datadog would truncate it`
       }
-    })
+      if (log.timestamp < oldest)
+        return 'event older than 18 h: Datadog accepts logs at most 18 h in the past'
+      return undefined
+    }
 
-    const sent = await sendSplittingOnTooLarge(encoded, async (items) => {
+    return sendPrechecked(encoded, refusal, async (items) => {
       const json = `[${items.map((item) => item.json).join(',')}]`
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'dd-api-key': settings.api_key,
-      }
-      let body: string | Buffer = json
-      if (settings.compression === 'gzip') {
-        body = await gzip(json)
-        headers['content-encoding'] = 'gzip'
-      }
-      const res = await request(endpoint(settings), {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body, 64 * 1024)
+      const res = await post(
+        endpoint(settings),
+        { headers, body: await compress(json, settings.compression) },
+        ctx,
+      )
+      const text = res.text
       // 202 Accepted is Datadog's success; 408, 429 and 5xx are to be retried; 400, 401, 403 are not.
       const outcome = withRateLimitReset(
         outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers }),
@@ -195,10 +166,5 @@ export default defineConnector<DatadogSettings, DatadogLog>({
       )
       return { outcomes: outcomesForAll(items.length, outcome), tooLarge: res.statusCode === 413 }
     })
-    sent.forEach((outcome, i) => {
-      const target = encoded[i]
-      if (target) outcomes[target.position] = outcome
-    })
-    return outcomes.map((outcome) => outcome ?? { kind: 'retry', reason: 'internal: no outcome' })
   },
 })

@@ -1,4 +1,5 @@
 import type { EnrichedEvent } from '../../src/event.ts'
+import { group } from '../common/event-fields.ts'
 
 /** One entry of the JSON array POSTed to /api/v2/logs (https://docs.datadoghq.com/api/latest/logs/#send-logs). */
 export interface DatadogLog {
@@ -61,13 +62,6 @@ export function sanitizeTag(tag: string): string {
     .toLowerCase()
     .replace(/[^\p{L}\p{N}_\-:./]/gu, '_')
     .slice(0, 200)
-}
-
-function group(event: EnrichedEvent, name: string): Record<string, unknown> {
-  const value = event[name]
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
 }
 
 function text(value: unknown): string | undefined {

@@ -1,15 +1,15 @@
-import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
-import { request } from 'undici'
 import { type ConnectorDefinition, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
 import {
   bodyExcerpt,
   outcomeForStatus,
   outcomesForAll,
-  readBody,
   sendSplittingOnTooLarge,
   tryParseJson,
 } from '../../src/worker/http-outcome.ts'
+import { compress } from '../common/compression.ts'
+import { post } from '../common/post.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { tooLargeResult } from '../common/too-large.ts'
 import { type BulkAction, INDEX_PATTERN, toBulkAction } from './transform.ts'
 
 /**
@@ -18,8 +18,6 @@ import { type BulkAction, INDEX_PATTERN, toBulkAction } from './transform.ts'
  * https://docs.opensearch.org/latest/api-reference/document-apis/bulk/). Plain undici on the runtime's
  * keep-alive pool rather than the official clients: see README ("Why not the official client").
  */
-
-const gzip = promisify(gzipCallback)
 
 export interface BulkSettings {
   url: string
@@ -86,12 +84,9 @@ export function bulkSettingsSchema(product: BulkProduct) {
     additionalProperties: false,
     required: ['url'],
     properties: {
-      url: {
-        type: 'string',
-        format: 'uri',
-        pattern: '^https?://',
-        description: `Base URL of the ${product.name} cluster (a node or a load balancer), e.g. https://search.example.com:9200; \`/_bulk\` is appended.`,
-      },
+      url: httpUrlSetting(
+        `Base URL of the ${product.name} cluster (a node or a load balancer), e.g. https://search.example.com:9200; \`/_bulk\` is appended.`,
+      ),
       index: {
         type: 'string',
         minLength: 1,
@@ -127,13 +122,7 @@ export function bulkSettingsSchema(product: BulkProduct) {
           `Largest _bulk body in bytes (uncompressed). Must stay under the cluster's http.max_content_length ` +
           `(default 100mb); a few MB per request index best.`,
       },
-      exclude_types: {
-        type: 'array',
-        items: { type: 'string', minLength: 1 },
-        uniqueItems: true,
-        default: [],
-        description: 'Event types not sent (e.g. ["heartbeat"]).',
-      },
+      exclude_types: excludeTypesSetting('Event types not sent (e.g. ["heartbeat"]).'),
     },
     dependentRequired: { username: ['password'], password: ['username'] },
     ...(product.apiKeyAuth
@@ -236,26 +225,24 @@ export function bulkConnector(product: BulkProduct): ConnectorDefinition<BulkSet
 
       return sendSplittingOnTooLarge(batch, async (items) => {
         const ndjson = items.map((item) => encodeAction(item.record)).join('')
-        const res = await request(url, {
-          method: 'POST',
-          headers,
-          body: settings.compression === 'gzip' ? await gzip(ndjson) : ndjson,
-          dispatcher: ctx.http,
-          signal: ctx.signal,
-        })
-        const text = await readBody(res.body, MAX_RESPONSE_BYTES)
+        const res = await post(
+          url,
+          {
+            headers,
+            body: await compress(ndjson, settings.compression),
+            maxResponseBytes: MAX_RESPONSE_BYTES,
+          },
+          ctx,
+        )
+        const text = res.text
         if (res.statusCode === 200)
           return { outcomes: outcomesFromBulkResponse(text, items.length, product.name) }
         if (res.statusCode === 413) {
-          return {
-            tooLarge: true,
-            outcomes: outcomesForAll(items.length, {
-              kind: 'rejected',
-              reason: `${product.name} 413: request larger than http.max_content_length`,
-              status: 413,
-              body: bodyExcerpt(text),
-            }),
-          }
+          return tooLargeResult(
+            items.length,
+            `${product.name} 413: request larger than http.max_content_length`,
+            text,
+          )
         }
         // 429 (the whole request rejected) and 5xx are retried; 400, 401, 403, 404… are rejected.
         const outcome = outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })

@@ -1,10 +1,9 @@
 import { gunzipSync } from 'node:zlib'
 import { Client } from '@elastic/elasticsearch'
-import type { Agent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import {
@@ -149,18 +148,8 @@ connectors:
 })
 
 describe('elasticsearch send against the stand-in', () => {
-  let agent: Agent
   let s: ElasticsearchStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   it('creates one document per event in its daily index, as NDJSON with the API key', async () => {
     s = await startElasticsearchStandIn({ apiKey: API_KEY })
@@ -171,7 +160,7 @@ describe('elasticsearch send against the stand-in', () => {
     ]
     const outcomes = await elasticsearch.send(
       makeBatch(elasticsearch, config, events),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
 
     expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
@@ -202,8 +191,8 @@ describe('elasticsearch send against the stand-in', () => {
     s = await startElasticsearchStandIn({ apiKey: API_KEY })
     const config = settings({ url: s.url })
     const batch = makeBatch(elasticsearch, config, makeView(6))
-    await elasticsearch.send(batch, makeContext(config, agent))
-    const again = await elasticsearch.send(batch, makeContext(config, agent))
+    await elasticsearch.send(batch, makeContext(config, suite.agent))
+    const again = await elasticsearch.send(batch, makeContext(config, suite.agent))
     expect(again.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.conflicts()).toBe(6)
     expect(s.uniqueCount()).toBe(6)
@@ -213,7 +202,7 @@ describe('elasticsearch send against the stand-in', () => {
     s = await startElasticsearchStandIn({ apiKey: API_KEY })
     const config = settings({ url: s.url })
     const numeric = makeEvent({ custom: { level: 5 } })
-    await elasticsearch.send(makeBatch(elasticsearch, config, [numeric]), makeContext(config, agent))
+    await elasticsearch.send(makeBatch(elasticsearch, config, [numeric]), makeContext(config, suite.agent))
 
     const [ok1, throttled, ok2] = makeView(3)
     const badMapping = makeEvent({ custom: { level: 'high' } })
@@ -225,7 +214,7 @@ describe('elasticsearch send against the stand-in', () => {
 
     const outcomes = await elasticsearch.send(
       makeBatch(elasticsearch, config, events),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
     expect(outcomes.map((o) => o.kind)).toEqual(['delivered', 'retry', 'rejected', 'delivered'])
     expect(outcomes[1]).toMatchObject({
@@ -241,7 +230,9 @@ describe('elasticsearch send against the stand-in', () => {
 
     // The runtime resends only the retried item; it goes through now.
     const retried = makeBatch(elasticsearch, config, [events[1] ?? makeEvent()])
-    expect(await elasticsearch.send(retried, makeContext(config, agent))).toEqual([{ kind: 'delivered' }])
+    expect(await elasticsearch.send(retried, makeContext(config, suite.agent))).toEqual([
+      { kind: 'delivered' },
+    ])
     expect(s.uniqueCount()).toBe(4)
   })
 
@@ -250,11 +241,11 @@ describe('elasticsearch send against the stand-in', () => {
     s.script.failNext(1, 429, { retryAfter: 3 }).failNext(1, 503)
     const config = settings({ url: s.url })
     const batch = makeBatch(elasticsearch, config, makeView(2))
-    expect(await elasticsearch.send(batch, makeContext(config, agent))).toEqual([
+    expect(await elasticsearch.send(batch, makeContext(config, suite.agent))).toEqual([
       { kind: 'retry', reason: 'HTTP 429', status: 429, afterMs: 3000 },
       { kind: 'retry', reason: 'HTTP 429', status: 429, afterMs: 3000 },
     ])
-    expect((await elasticsearch.send(batch, makeContext(config, agent)))[0]).toEqual({
+    expect((await elasticsearch.send(batch, makeContext(config, suite.agent)))[0]).toEqual({
       kind: 'retry',
       reason: 'HTTP 503',
       status: 503,
@@ -263,7 +254,7 @@ describe('elasticsearch send against the stand-in', () => {
     const wrong = settings({ url: s.url, api_key: Buffer.from('x:y').toString('base64') })
     const refused = await elasticsearch.send(
       makeBatch(elasticsearch, wrong, makeView(1)),
-      makeContext(wrong, agent),
+      makeContext(wrong, suite.agent),
     )
     expect(refused).toEqual([
       {
@@ -287,7 +278,7 @@ describe('elasticsearch send against the stand-in', () => {
     })
     const outcomes = await elasticsearch.send(
       makeBatch(elasticsearch, config, makeView(4)),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.encodings).toEqual(['gzip'])
@@ -306,7 +297,7 @@ describe('elasticsearch send against the stand-in', () => {
     const config = settings({ url: s.url })
     const outcomes = await elasticsearch.send(
       makeBatch(elasticsearch, config, events),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(10)
@@ -318,7 +309,7 @@ describe('elasticsearch send against the stand-in', () => {
     const config = settings({ url: s.url, index: 'logs-framewire-default' })
     const outcomes = await elasticsearch.send(
       makeBatch(elasticsearch, config, makeView(3)),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.documents.map((d) => d.index)).toEqual(Array(3).fill('logs-framewire-default'))

@@ -1,8 +1,8 @@
-import { type Agent, MockAgent, request } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type Ga4StandIn, startGa4StandIn } from '../../test/stand-ins/ga4.ts'
 import ga4, { DEFAULTS, type Ga4Settings } from './index.ts'
@@ -183,44 +183,26 @@ describe('ga4 endpoint selection', () => {
     ['eu', undefined, 'https://region1.google-analytics.com', '/mp/collect'],
     ['eu', 'https://proxy.example.net/ga/', 'https://proxy.example.net', '/ga/mp/collect'],
   ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    mock
-      .get(origin)
-      .intercept({
-        path: `${path}?measurement_id=${MEASUREMENT_ID}&api_secret=${API_SECRET}`,
-        method: 'POST',
-      })
-      .reply(204, '')
     const config = settings({ region, server_url: serverUrl })
-    const events = recentView(2)
-    const outcomes = await ga4.send(makeBatch(ga4, config, events), makeContext(config, mock))
+    const outcomes = await sendToMockOrigin(ga4, config, recentView(2), {
+      origin,
+      path: `${path}?measurement_id=${MEASUREMENT_ID}&api_secret=${API_SECRET}`,
+      status: 204,
+    })
     expect(outcomes).toEqual([{ kind: 'delivered' }, { kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('ga4 send against the stand-in', () => {
-  let agent: Agent
   let s: Ga4StandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   const start = async () => {
     s = await startGa4StandIn({ measurementId: MEASUREMENT_ID, apiSecret: API_SECRET })
     return settings({ server_url: s.endpoint })
   }
   const send = (batch: BatchItem<Ga4Record>[], config: Ga4Settings) =>
-    ga4.send(batch, makeContext(config, agent))
+    ga4.send(batch, makeContext(config, suite.agent))
 
   it('delivers a view: one request per client, every event kept as sent', async () => {
     const config = await start()
@@ -299,7 +281,7 @@ describe('ga4 send against the stand-in', () => {
       const res = await request(`${s.url}/debug/mp/collect?measurement_id=${MEASUREMENT_ID}&api_secret=x`, {
         method: 'POST',
         body: text,
-        dispatcher: agent,
+        dispatcher: suite.agent,
       })
       expect(res.statusCode).toBe(200)
       return ((await res.body.json()) as { validationMessages: { validationCode: string }[] })
@@ -343,7 +325,7 @@ describe('ga4 send against the stand-in', () => {
     const config = await start()
     s.script.hang()
     const batch = makeBatch(ga4, config, recentView(2))
-    const outcomes = await ga4.send(batch, makeContext(config, agent, { timeoutMs: 200 }))
+    const outcomes = await ga4.send(batch, makeContext(config, suite.agent, { timeoutMs: 200 }))
     expect(outcomes.every((o) => o.kind === 'retry')).toBe(true)
   })
 })

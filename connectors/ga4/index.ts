@@ -1,6 +1,7 @@
-import { request } from 'undici'
 import { type BatchItem, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import { bodyExcerpt, classifyStatus, readBody } from '../../src/worker/http-outcome.ts'
+import { bodyExcerpt, classifyStatus } from '../../src/worker/http-outcome.ts'
+import { post } from '../common/post.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { type Ga4Record, toGa4 } from './transform.ts'
 import { ga4Problems } from './validate.ts'
 
@@ -62,20 +63,10 @@ export const settingsSchema = {
       description:
         '"global" → www.google-analytics.com, "eu" → region1.google-analytics.com (data collected in the EU).',
     },
-    server_url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description:
-        'Base URL replacing the region host (a proxy, or a stand-in in tests); /mp/collect is appended.',
-    },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not sent to GA4 (e.g. ["heartbeat", "media_request"]).',
-    },
+    server_url: httpUrlSetting(
+      'Base URL replacing the region host (a proxy, or a stand-in in tests); /mp/collect is appended.',
+    ),
+    exclude_types: excludeTypesSetting('Event types not sent to GA4 (e.g. ["heartbeat", "media_request"]).'),
     forward_client_ip: {
       type: 'boolean',
       default: false,
@@ -187,14 +178,8 @@ export default defineConnector<Ga4Settings, Ga4Record>({
           ...items[0]?.record.request,
           events: items.map((item) => item.record.event),
         })
-        const res = await request(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          dispatcher: ctx.http,
-          signal: ctx.signal,
-        })
-        const text = await readBody(res.body, 64 * 1024)
+        const res = await post(url, { headers: { 'content-type': 'application/json' }, body }, ctx)
+        const text = res.text
         // "If you don't get a 2xx status code, correct any errors in your HTTP request. Don't retry the same
         // request." (reference, Transport). And with no dedupe key, a retried request GA4 had in fact
         // processed would count twice.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { sessionStartMs } from '../amplitude/transform.ts'
+import { eventTimeMs, group, msToSeconds, nonEmptyString as str } from '../common/event-fields.ts'
+import { sessionStartMs } from '../common/session-start.ts'
 
 /**
  * Player event → one GA4 Measurement Protocol event plus the request-level fields it must be sent with
@@ -60,20 +61,6 @@ const PAYLOADS = [
   'metrics',
 ] as const
 
-function group(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
-}
-
-function seconds(ms: unknown): number | undefined {
-  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.round(ms / 1000) : undefined
-}
-
 /**
  * A name made of letters, digits and underscores, starting with a letter, at most 40 characters:
  * `share.clicked` → `share_clicked`. Returns undefined when nothing usable is left.
@@ -105,7 +92,7 @@ export function eventName(event: EnrichedEvent): string {
  * client_id.
  */
 export function clientId(event: EnrichedEvent): string {
-  const source = str(group(event.user).anonymous_id) ?? event.session_id
+  const source = str(group(event, 'user').anonymous_id) ?? event.session_id
   if (/^[1-9]\d*\.[1-9]\d*$/.test(source)) return source
   const hash = createHash('sha256').update(source).digest()
   return `${hash.readUInt32BE(0) || 1}.${hash.readUInt32BE(4) || 1}`
@@ -125,7 +112,7 @@ export function sessionNumber(event: EnrichedEvent): number {
 
 /** engagement_time_msec: time the viewer was watching since the previous event, when the event says. */
 function engagementMs(event: EnrichedEvent): number {
-  const playing = group(event.metrics).playing_ms
+  const playing = group(event, 'metrics').playing_ms
   // At least 1: GA4 needs a value for activity to show in reports (reference, common event parameters).
   return typeof playing === 'number' && playing > 0 ? Math.round(playing) : 1
 }
@@ -163,9 +150,9 @@ class ParamList {
  */
 function params(event: EnrichedEvent, options: TransformOptions): Record<string, Ga4ParamValue> {
   const list = new ParamList(options)
-  const player = group(event.player)
-  const content = group(event.content)
-  const milestone = group(event.milestone)
+  const player = group(event, 'player')
+  const content = group(event, 'content')
+  const milestone = group(event, 'milestone')
 
   list.add('session_id', sessionNumber(event))
   list.add('engagement_time_msec', engagementMs(event))
@@ -177,28 +164,28 @@ function params(event: EnrichedEvent, options: TransformOptions): Record<string,
   list.add('video_provider', player.name)
   list.add('video_title', content.title)
   list.add('video_url', content.url)
-  list.add('video_duration', seconds(content.duration_ms))
-  list.add('video_current_time', seconds(player.playhead_ms))
+  list.add('video_duration', msToSeconds(content.duration_ms))
+  list.add('video_current_time', msToSeconds(player.playhead_ms))
   list.add('video_percent', milestone.percent)
   list.add('content_id', content.id)
   list.add('content_series', content.series)
   list.add('stream_type', content.stream_type)
 
   for (const payload of PAYLOADS) {
-    for (const [field, value] of Object.entries(group(event[payload]))) list.add(`${payload}_${field}`, value)
+    for (const [field, value] of Object.entries(group(event, payload))) list.add(`${payload}_${field}`, value)
   }
   if (event.type === 'custom') {
-    for (const [field, value] of Object.entries(group(event.data))) list.add(field, value)
+    for (const [field, value] of Object.entries(group(event, 'data'))) list.add(field, value)
   }
-  for (const [field, value] of Object.entries(group(event.custom))) list.add(field, value)
+  for (const [field, value] of Object.entries(group(event, 'custom'))) list.add(field, value)
   list.add('player_state', player.state)
   list.add('bitrate_kbps', player.bitrate_kbps)
-  list.add('cdn', group(event.cdn).name)
+  list.add('cdn', group(event, 'cdn').name)
   return list.params
 }
 
 function consent(event: EnrichedEvent): Ga4RequestFields['consent'] {
-  const given = group(group(event.user).consent)
+  const given = group(group(event, 'user'), 'consent')
   const state = (value: unknown) => (value === true ? 'GRANTED' : value === false ? 'DENIED' : undefined)
   const result: NonNullable<Ga4RequestFields['consent']> = {}
   const adUserData = state(given.advertising)
@@ -210,7 +197,7 @@ function consent(event: EnrichedEvent): Ga4RequestFields['consent'] {
 
 /** The reference's `device` object; GA4 then ignores user_agent, which is therefore not sent. */
 function device(event: EnrichedEvent): Record<string, string> | undefined {
-  const d = group(event.device)
+  const d = group(event, 'device')
   const width = d.screen_width
   const height = d.screen_height
   const fields: [string, unknown][] = [
@@ -237,7 +224,7 @@ function device(event: EnrichedEvent): Record<string, string> | undefined {
 
 export function toGa4(event: EnrichedEvent, options: TransformOptions): Ga4Record {
   const request: Ga4RequestFields = { client_id: clientId(event) }
-  const userId = str(group(event.user).id)
+  const userId = str(group(event, 'user').id)
   if (userId) request.user_id = userId
   const consentFields = consent(event)
   if (consentFields) request.consent = consentFields
@@ -245,13 +232,12 @@ export function toGa4(event: EnrichedEvent, options: TransformOptions): Ga4Recor
   if (deviceFields) request.device = deviceFields
   if (options.forward_client_ip && str(event.client_ip)) request.ip_override = event.client_ip
 
-  const ms = typeof event.ts_corrected === 'number' ? event.ts_corrected : event.ts
   return {
     request,
     event: {
       name: eventName(event),
       params: params(event, options),
-      timestamp_micros: Math.round(ms) * 1000,
+      timestamp_micros: Math.round(eventTimeMs(event)) * 1000,
     },
   }
 }

@@ -1,8 +1,7 @@
-import { type Agent, MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type HeapStandIn, startHeapStandIn } from '../../test/stand-ins/heap.ts'
 import heap, { DEFAULTS, type HeapSettings } from './index.ts'
@@ -92,37 +91,22 @@ describe('heap endpoint selection', () => {
     ['eu', undefined, 'https://c.eu.heap-api.com', '/api/track'],
     ['us', 'https://proxy.example.net/heap/track', 'https://proxy.example.net', '/heap/track'],
   ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    mock.get(origin).intercept({ path, method: 'POST' }).reply(200, '')
     const config = settings({ region, server_url: serverUrl })
-    const outcomes = await heap.send(makeBatch(heap, config, [makeEvent()]), makeContext(config, mock))
+    const outcomes = await sendToMockOrigin(heap, config, [makeEvent()], { origin, path, status: 200 })
     expect(outcomes).toEqual([{ kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('heap send against the stand-in', () => {
-  let agent: Agent
   let s: HeapStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   const start = async (options: Partial<Parameters<typeof startHeapStandIn>[0]> = {}) => {
     s = await startHeapStandIn({ appId: APP_ID, ...options })
     return settings({ server_url: s.endpoint })
   }
   const send = (batch: BatchItem<HeapEvent>[], config: HeapSettings) =>
-    heap.send(batch, makeContext(config, agent))
+    heap.send(batch, makeContext(config, suite.agent))
 
   it('delivers a view in one bulk request; a resend is deduplicated by idempotency_key', async () => {
     const config = await start()

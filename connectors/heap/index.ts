@@ -1,19 +1,20 @@
-import { request } from 'undici'
 import { defineConnector, SKIP } from '../../src/worker/connector.ts'
 import {
   bodyExcerpt,
   outcomeForStatus,
   outcomesForAll,
-  readBody,
   sendSplittingOnTooLarge,
 } from '../../src/worker/http-outcome.ts'
+import type { EventNaming } from '../common/event-naming.ts'
+import { post } from '../common/post.ts'
+import { eventNamingSetting, excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { type HeapEvent, toHeap } from './transform.ts'
 
 export interface HeapSettings {
   app_id: string
   region: 'us' | 'eu'
   server_url?: string
-  event_naming: 'title' | 'raw'
+  event_naming: EventNaming
   exclude_types: string[]
   max_events_per_request: number
   max_request_bytes: number
@@ -46,27 +47,13 @@ export const settingsSchema = {
       default: 'us',
       description: 'Data center of the Heap account: us → heapanalytics.com, eu → c.eu.heap-api.com.',
     },
-    server_url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description: 'Full track URL overriding `region` (a proxy, or a stand-in in tests).',
-    },
-    event_naming: {
-      type: 'string',
-      enum: ['title', 'raw'],
-      default: 'title',
-      description:
-        'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
-    },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description:
-        'Event types not sent to Heap. Heap takes 15,000 events per minute per app_id: consider ["heartbeat", "media_request"].',
-    },
+    server_url: httpUrlSetting('Full track URL overriding `region` (a proxy, or a stand-in in tests).'),
+    event_naming: eventNamingSetting(
+      'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
+    ),
+    exclude_types: excludeTypesSetting(
+      'Event types not sent to Heap. Heap takes 15,000 events per minute per app_id: consider ["heartbeat", "media_request"].',
+    ),
     max_events_per_request: {
       type: 'integer',
       minimum: 1,
@@ -118,14 +105,15 @@ export default defineConnector<HeapSettings, HeapEvent>({
     const { settings } = ctx
     const url = endpoint(settings)
     return sendSplittingOnTooLarge(batch, async (items) => {
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ app_id: settings.app_id, events: items.map((item) => item.record) }),
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body, 64 * 1024)
+      const res = await post(
+        url,
+        {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ app_id: settings.app_id, events: items.map((item) => item.record) }),
+        },
+        ctx,
+      )
+      const text = res.text
       // Heap documents no error responses: 2xx delivered; 408/429/5xx retried (Retry-After honoured);
       // other 4xx (bad app_id, an invalid event) reject the whole request, which names no event.
       const outcome = outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })

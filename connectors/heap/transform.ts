@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { eventTypeName } from '../amplitude/transform.ts'
+import { eventTimeMs, group } from '../common/event-fields.ts'
+import { type EventNaming, eventTypeName } from '../common/event-naming.ts'
 
 /** One event of a Heap server-side track request (https://developers.heap.io/reference/track-1). */
 export interface HeapEvent {
@@ -18,11 +19,13 @@ export interface HeapEvent {
 export type HeapValue = string | number | (string | number)[]
 
 export interface TransformOptions {
-  event_naming: 'title' | 'raw'
+  event_naming: EventNaming
 }
 
-// https://developers.heap.io/reference/track-1: identity "limited to 255 characters"; property keys and values
-// "a number or string with fewer than 1024 characters"; arrays are joined with "||" and cut to 1024.
+// https://developers.heap.io/reference/track-1: event names of at most 1024 characters; identity "limited to
+// 255 characters"; property keys and values "a number or string with fewer than 1024 characters"; arrays are
+// joined with "||" and cut to 1024.
+export const MAX_EVENT_NAME = 1024
 export const MAX_IDENTITY = 255
 export const MAX_STRING = 1023
 // Same page: user_id "must be the string representation of a number between zero and 2^53 - 1".
@@ -76,20 +79,16 @@ export function anonymousUserId(source: string): string {
 }
 
 export function toHeap(event: EnrichedEvent, options: TransformOptions): HeapEvent {
-  const user = (typeof event.user === 'object' && event.user !== null ? event.user : {}) as Record<
-    string,
-    unknown
-  >
+  const user = group(event, 'user')
   const properties: Record<string, HeapValue> = {}
   for (const [key, value] of Object.entries(event)) {
     if (!NOT_COPIED.has(key)) flatten(value, key, properties)
   }
   if (event.type === 'custom' && typeof event.name === 'string') properties.custom_event_name = event.name
 
-  const ms = typeof event.ts_corrected === 'number' ? event.ts_corrected : event.ts
   const record: HeapEvent = {
-    event: eventTypeName(event, options.event_naming),
-    timestamp: new Date(Math.round(ms)).toISOString(),
+    event: eventTypeName(event, options.event_naming).slice(0, MAX_EVENT_NAME),
+    timestamp: new Date(Math.round(eventTimeMs(event))).toISOString(),
     idempotency_key: event.event_id,
     session_id: event.session_id,
     properties,

@@ -1,6 +1,7 @@
 import type { Message } from 'kafkajs'
 import { defineConnector, SKIP } from '../../src/worker/connector.ts'
 import { outcomesForAll, sendSplittingOnTooLarge } from '../../src/worker/http-outcome.ts'
+import { excludeTypesSetting } from '../common/settings.ts'
 import { isTooLarge, outcomeForError, PartnerProducer, type ProducerSettings } from './producer.ts'
 
 export interface KafkaSettings extends ProducerSettings {
@@ -107,13 +108,7 @@ export const settingsSchema = {
       description:
         'Top-level event fields left out of the record value, e.g. personal data a partner must not receive.',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not forwarded (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not forwarded (e.g. ["heartbeat"]).'),
   },
 } as const
 

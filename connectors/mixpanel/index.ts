@@ -1,18 +1,13 @@
-import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
-import { request } from 'undici'
 import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import {
-  bodyExcerpt,
-  outcomeForStatus,
-  outcomesForAll,
-  readBody,
-  sendSplittingOnTooLarge,
-} from '../../src/worker/http-outcome.ts'
+import { outcomeForStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { compress } from '../common/compression.ts'
+import type { EventNaming } from '../common/event-naming.ts'
+import { post } from '../common/post.ts'
+import { sendPrechecked } from '../common/send-prechecked.ts'
+import { eventNamingSetting, excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { tooLargeResult } from '../common/too-large.ts'
 import { outcomesFor400 } from './response.ts'
 import { type MixpanelEvent, toMixpanel } from './transform.ts'
-
-const gzip = promisify(gzipCallback)
 
 export interface MixpanelSettings {
   project_id: string
@@ -20,7 +15,7 @@ export interface MixpanelSettings {
   service_account_secret: string
   region: 'us' | 'eu' | 'in'
   server_url?: string
-  event_naming: 'title' | 'raw'
+  event_naming: EventNaming
   exclude_types: string[]
   forward_client_ip: boolean
   compression: 'gzip' | 'none'
@@ -74,26 +69,11 @@ export const settingsSchema = {
       default: 'us',
       description: 'Data residency of the project: us → api.mixpanel.com, eu → api-eu, in → api-in.',
     },
-    server_url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description: 'Full /import URL overriding `region` (a proxy, or a stand-in in tests).',
-    },
-    event_naming: {
-      type: 'string',
-      enum: ['title', 'raw'],
-      default: 'title',
-      description:
-        'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
-    },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not sent to Mixpanel (e.g. ["heartbeat"]).',
-    },
+    server_url: httpUrlSetting('Full /import URL overriding `region` (a proxy, or a stand-in in tests).'),
+    event_naming: eventNamingSetting(
+      'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
+    ),
+    exclude_types: excludeTypesSetting('Event types not sent to Mixpanel (e.g. ["heartbeat"]).'),
     forward_client_ip: {
       type: 'boolean',
       default: false,
@@ -140,12 +120,6 @@ function backoff(outcome: Outcome): Outcome {
   return outcome.kind === 'retry' ? { ...outcome, afterMs: outcome.afterMs ?? MIN_BACKOFF_MS } : outcome
 }
 
-interface Encoded {
-  position: number
-  record: MixpanelEvent
-  json: string
-}
-
 export default defineConnector<MixpanelSettings, MixpanelEvent>({
   type: 'mixpanel',
   description: 'Player events as Mixpanel events through the Import API (/import?strict=1).',
@@ -169,45 +143,37 @@ export default defineConnector<MixpanelSettings, MixpanelEvent>({
 
   async send(batch, ctx) {
     const { settings } = ctx
-    const outcomes: Outcome[] = new Array(batch.length)
-    const encoded: Encoded[] = []
-    batch.forEach((item, position) => {
-      const json = JSON.stringify(item.record)
-      if (Buffer.byteLength(json) >= settings.max_event_bytes) {
-        // One such event makes Mixpanel refuse the whole request with a 413.
-        outcomes[position] = {
-          kind: 'rejected',
-          reason: `event of ${Buffer.byteLength(json)} bytes: Mixpanel accepts events under ${settings.max_event_bytes}`,
-        }
-      } else {
-        encoded.push({ position, record: item.record, json })
-      }
-    })
+    const encoded = batch.map((item) => ({ record: item.record, json: JSON.stringify(item.record) }))
+    // One such event makes Mixpanel refuse the whole request with a 413.
+    const refusal = ({ json }: (typeof encoded)[number]) => {
+      const bytes = Buffer.byteLength(json)
+      return bytes >= settings.max_event_bytes
+        ? `event of ${bytes} bytes: Mixpanel accepts events under ${settings.max_event_bytes}`
+        : undefined
+    }
 
     const url = endpoint(settings)
     const auth = Buffer.from(
       `${settings.service_account_username}:${settings.service_account_secret}`,
     ).toString('base64')
-    const sent = await sendSplittingOnTooLarge(encoded, async (items) => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Basic ${auth}`,
+    }
+    if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip'
+    return sendPrechecked(encoded, refusal, async (items) => {
       const json = `[${items.map((item) => item.json).join(',')}]`
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        authorization: `Basic ${auth}`,
-      }
-      let body: string | Buffer = json
-      if (settings.compression === 'gzip') {
-        body = await gzip(json)
-        headers['content-encoding'] = 'gzip'
-      }
-      const res = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body, 256 * 1024)
+      const res = await post(
+        url,
+        {
+          headers,
+          body: await compress(json, settings.compression),
+          maxResponseBytes: 256 * 1024,
+        },
+        ctx,
+      )
+      const text = res.text
       switch (res.statusCode) {
         case 200:
           return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
@@ -220,15 +186,7 @@ export default defineConnector<MixpanelSettings, MixpanelEvent>({
           }
         case 413:
           // Split and resend; one event that is still too large is rejected.
-          return {
-            tooLarge: true,
-            outcomes: outcomesForAll(items.length, {
-              kind: 'rejected',
-              reason: 'Mixpanel 413: payload too large',
-              status: 413,
-              body: bodyExcerpt(text),
-            }),
-          }
+          return tooLargeResult(items.length, 'Mixpanel 413: payload too large', text)
         default:
           // 429 and 5xx are retried, after Retry-After or at least 2 s as Mixpanel advises; 401/403
           // (credentials, project) are rejected.
@@ -240,10 +198,5 @@ export default defineConnector<MixpanelSettings, MixpanelEvent>({
           }
       }
     })
-    sent.forEach((outcome, i) => {
-      const target = encoded[i]
-      if (target) outcomes[target.position] = outcome
-    })
-    return outcomes
   },
 })

@@ -1,9 +1,8 @@
 import { gunzipSync } from 'node:zlib'
-import { type Agent, MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type MixpanelStandIn, startMixpanelStandIn } from '../../test/stand-ins/mixpanel.ts'
 import mixpanel, { DEFAULTS, MIN_BACKOFF_MS, type MixpanelSettings } from './index.ts'
@@ -143,43 +142,27 @@ describe('mixpanel endpoint selection', () => {
     ['in', undefined, 'https://api-in.mixpanel.com', '/import'],
     ['eu', 'https://proxy.example.net/mp/import', 'https://proxy.example.net', '/mp/import'],
   ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    mock
-      .get(origin)
-      .intercept({ path: `${path}?strict=1&project_id=${PROJECT}`, method: 'POST' })
-      .reply(200, { code: 200, num_records_imported: 1, status: 'OK' })
     const config = settings({ region, server_url: serverUrl })
-    const outcomes = await mixpanel.send(
-      makeBatch(mixpanel, config, [makeEvent()]),
-      makeContext(config, mock),
-    )
+    const outcomes = await sendToMockOrigin(mixpanel, config, [makeEvent()], {
+      origin,
+      path: `${path}?strict=1&project_id=${PROJECT}`,
+      status: 200,
+      body: { code: 200, num_records_imported: 1, status: 'OK' },
+    })
     expect(outcomes).toEqual([{ kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('mixpanel send against the stand-in', () => {
-  let agent: Agent
   let s: MixpanelStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   const start = async (options: { maxEvents?: number } = {}) => {
     s = await startMixpanelStandIn({ projectId: PROJECT, username: USER, secret: SECRET, ...options })
     return settings({ server_url: s.endpoint })
   }
   const send = (batch: BatchItem<MixpanelEvent>[], config: MixpanelSettings) =>
-    mixpanel.send(batch, makeContext(config, agent))
+    mixpanel.send(batch, makeContext(config, suite.agent))
 
   it('imports a view gzip-compressed with Basic auth; a resend is deduplicated', async () => {
     const config = await start()
@@ -281,7 +264,7 @@ describe('mixpanel send against the stand-in', () => {
       { event: 'x', properties: { time: 1, distinct_id: 'd', $insert_id: 'i-1' } },
     ])
     const auth = `Basic ${Buffer.from(`${USER}:${SECRET}`).toString('base64')}`
-    const res = await agent.request({
+    const res = await suite.agent.request({
       origin: s.url,
       path: `/import?project_id=${PROJECT}`,
       method: 'POST',

@@ -1,5 +1,6 @@
 import type { Outcome } from '../../src/worker/connector.ts'
 import { bodyExcerpt, tryParseJson } from '../../src/worker/http-outcome.ts'
+import { isObject } from '../common/is-object.ts'
 import type { MixpanelEvent } from './transform.ts'
 
 /**
@@ -16,10 +17,6 @@ interface FailedRecord {
   insert_id?: unknown
   field?: unknown
   message?: unknown
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 export function outcomesFor400(records: readonly MixpanelEvent[], text: string): Outcome[] {

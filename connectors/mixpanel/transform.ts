@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { eventTypeName } from '../amplitude/transform.ts'
+import { eventTimeMs, group } from '../common/event-fields.ts'
+import { type EventNaming, eventTypeName } from '../common/event-naming.ts'
 
 /** One event of the /import body (https://developer.mixpanel.com/reference/import-events). */
 export interface MixpanelEvent {
@@ -15,7 +16,7 @@ export interface MixpanelEvent {
 }
 
 export interface TransformOptions {
-  event_naming: 'title' | 'raw'
+  event_naming: EventNaming
   forward_client_ip: boolean
 }
 
@@ -61,12 +62,6 @@ const NOT_COPIED = new Set([
   'name',
 ])
 
-function group(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
-}
-
 function validId(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && !INVALID_IDS.has(value.toLowerCase())
     ? value
@@ -98,15 +93,14 @@ export function clamp(value: unknown, depth = 0): unknown {
 }
 
 export function toMixpanel(event: EnrichedEvent, options: TransformOptions): MixpanelEvent {
-  const user = group(event.user)
-  const device = group(event.device)
-  const page = group(event.page)
+  const user = group(event, 'user')
+  const device = group(event, 'device')
+  const page = group(event, 'page')
   const userId = validId(user.id)
   const deviceId = validId(user.anonymous_id)
-  const time = typeof event.ts_corrected === 'number' ? event.ts_corrected : event.ts
 
   const properties: MixpanelEvent['properties'] = {
-    time: Math.round(time),
+    time: Math.round(eventTimeMs(event)),
     // An empty distinct_id is accepted but leaves the event out of user analysis; session_id always exists.
     distinct_id: userId ?? deviceId ?? validId(event.session_id) ?? '',
     $insert_id: insertId(event.event_id),

@@ -1,19 +1,11 @@
-import { promisify } from 'node:util'
-import { deflate as deflateCallback, gzip as gzipCallback } from 'node:zlib'
-import { request } from 'undici'
-import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import {
-  bodyExcerpt,
-  outcomeForStatus,
-  outcomesForAll,
-  readBody,
-  sendSplittingOnTooLarge,
-  tryParseJson,
-} from '../../src/worker/http-outcome.ts'
+import { defineConnector, SKIP } from '../../src/worker/connector.ts'
+import { outcomeForStatus, outcomesForAll, tryParseJson } from '../../src/worker/http-outcome.ts'
+import { type Compression, compress } from '../common/compression.ts'
+import { post } from '../common/post.ts'
+import { sendPrechecked } from '../common/send-prechecked.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { tooLargeResult } from '../common/too-large.ts'
 import { type NewRelicEvent, toNewRelic } from './transform.ts'
-
-const gzip = promisify(gzipCallback)
-const deflate = promisify(deflateCallback)
 
 export interface NewRelicSettings {
   account_id: string
@@ -22,7 +14,7 @@ export interface NewRelicSettings {
   region: 'us' | 'eu'
   url?: string
   event_type: string
-  compression: 'gzip' | 'deflate' | 'none'
+  compression: Compression
   max_payload_bytes: number
   exclude_types: string[]
 }
@@ -78,14 +70,10 @@ export const settingsSchema = {
       description:
         'Data center of the account: "us" → insights-collector.newrelic.com, "eu" → insights-collector.eu01.nr-data.net.',
     },
-    url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description:
-        'Collector base URL overriding `region` (a proxy, FedRAMP gov-insights-collector.newrelic.com, a stand-in in ' +
+    url: httpUrlSetting(
+      'Collector base URL overriding `region` (a proxy, FedRAMP gov-insights-collector.newrelic.com, a stand-in in ' +
         'tests); /v1/accounts/<account_id>/events is appended.',
-    },
+    ),
     event_type: {
       type: 'string',
       // Letters, digits, "_" and ":"; Metric*, MetricRaw and Public_* are reserved and dropped by New Relic.
@@ -108,13 +96,7 @@ export const settingsSchema = {
       default: MAX_PAYLOAD_BYTES,
       description: 'Largest request in bytes, counted uncompressed (New Relic: 1 MB per POST).',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Player event types not sent (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Player event types not sent (e.g. ["heartbeat"]).'),
   },
 } as const
 
@@ -159,38 +141,23 @@ export default defineConnector<NewRelicSettings, NewRelicEvent>({
 
   async send(batch, ctx) {
     const { settings } = ctx
-    const outcomes: (Outcome | undefined)[] = new Array(batch.length)
-    const sendable: { position: number; json: string }[] = []
     const now = Date.now()
-
-    // Parsing is asynchronous: New Relic answers 200 and drops invalid events later (NrIntegrationError),
-    // so what it would drop is refused here, where it still reaches the dead-letter topic.
-    batch.forEach((item, position) => {
-      const reason = dropReason(item.record, now)
-      if (reason) outcomes[position] = { kind: 'rejected', reason }
-      else sendable.push({ position, json: JSON.stringify(item.record) })
-    })
 
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     headers[settings.key_type === 'insert' ? 'x-insert-key' : 'api-key'] = settings.api_key
     if (settings.compression !== 'none') headers['content-encoding'] = settings.compression
 
-    const sent = await sendSplittingOnTooLarge(sendable, async (items) => {
-      const json = `[${items.map((item) => item.json).join(',')}]`
-      const body =
-        settings.compression === 'gzip'
-          ? await gzip(json)
-          : settings.compression === 'deflate'
-            ? await deflate(json)
-            : json
-      const res = await request(endpoint(settings), {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body, 64 * 1024)
+    // Parsing is asynchronous: New Relic answers 200 and drops invalid events later (NrIntegrationError),
+    // so what it would drop is refused here, where it still reaches the dead-letter topic.
+    const refusal = (item: (typeof batch)[number]) => dropReason(item.record, now)
+    return sendPrechecked(batch, refusal, async (items) => {
+      const json = `[${items.map((item) => JSON.stringify(item.record)).join(',')}]`
+      const res = await post(
+        endpoint(settings),
+        { headers, body: await compress(json, settings.compression) },
+        ctx,
+      )
+      const text = res.text
       if (res.statusCode >= 200 && res.statusCode < 300) {
         // The uuid names the request in any NrIntegrationError New Relic records for it later.
         ctx.log.debug(
@@ -199,26 +166,12 @@ export default defineConnector<NewRelicSettings, NewRelicEvent>({
         )
         return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
       }
-      if (res.statusCode === 413) {
-        return {
-          tooLarge: true,
-          outcomes: outcomesForAll(items.length, {
-            kind: 'rejected',
-            reason: 'New Relic 413: payload too large',
-            status: 413,
-            body: bodyExcerpt(text),
-          }),
-        }
-      }
+      if (res.statusCode === 413)
+        return tooLargeResult(items.length, 'New Relic 413: payload too large', text)
       // 408, 429 (over 100k POSTs a minute) and 503 are retried, honouring Retry-After; 400, 403 (bad key)
       // and 415 are rejected.
       const outcome = outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })
       return { outcomes: outcomesForAll(items.length, outcome) }
     })
-    sent.forEach((outcome, i) => {
-      const target = sendable[i]
-      if (target) outcomes[target.position] = outcome
-    })
-    return outcomes.map((outcome) => outcome ?? { kind: 'retry', reason: 'internal: no outcome' })
   },
 })

@@ -1,9 +1,8 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
-import { type Agent, MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type NewRelicStandIn, startNewRelicStandIn } from '../../test/stand-ins/newrelic.ts'
 import newrelic, { MAX_PAYLOAD_BYTES, type NewRelicSettings } from './index.ts'
@@ -110,42 +109,29 @@ describe('newrelic region selection', () => {
     ['us', 'https://insights-collector.newrelic.com'],
     ['eu', 'https://insights-collector.eu01.nr-data.net'],
   ] as const)('%s → %s/v1/accounts/<id>/events', async (region, origin) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    mock
-      .get(origin)
-      .intercept({ path: `/v1/accounts/${ACCOUNT}/events`, method: 'POST', headers: { 'api-key': LICENSE } })
-      .reply(200, { success: true, uuid: 'u' })
-    const config = settings({ region })
-    const outcomes = await newrelic.send(
-      makeBatch(newrelic, config, recentView(1)),
-      makeContext(config, mock),
-    )
+    const outcomes = await sendToMockOrigin(newrelic, settings({ region }), recentView(1), {
+      origin,
+      path: `/v1/accounts/${ACCOUNT}/events`,
+      headers: { 'api-key': LICENSE },
+      status: 200,
+      body: { success: true, uuid: 'u' },
+    })
     expect(outcomes).toEqual([{ kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('newrelic send against the stand-in', () => {
-  let agent: Agent
   let s: NewRelicStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   it('POSTs a gzip JSON array with the license key as Api-Key; 200 is delivered and parses cleanly', async () => {
     s = await startNewRelicStandIn({ accountId: ACCOUNT, licenseKey: LICENSE })
     const config = settings({ url: s.url })
     const events = recentView(20)
-    const outcomes = await newrelic.send(makeBatch(newrelic, config, events), makeContext(config, agent))
+    const outcomes = await newrelic.send(
+      makeBatch(newrelic, config, events),
+      makeContext(config, suite.agent),
+    )
 
     expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
     expect(s.received[0]?.url).toBe(`/v1/accounts/${ACCOUNT}/events`)
@@ -165,7 +151,7 @@ describe('newrelic send against the stand-in', () => {
       compression: 'deflate',
     })
     expect(
-      await newrelic.send(makeBatch(newrelic, config, recentView(2)), makeContext(config, agent)),
+      await newrelic.send(makeBatch(newrelic, config, recentView(2)), makeContext(config, suite.agent)),
     ).toEqual([{ kind: 'delivered' }, { kind: 'delivered' }])
     expect(s.received[0]?.headers['x-insert-key']).toBe('NRII-legacy')
     expect(s.received[0]?.headers['api-key']).toBeUndefined()
@@ -180,7 +166,7 @@ describe('newrelic send against the stand-in', () => {
     ]) {
       const outcomes = await newrelic.send(
         makeBatch(newrelic, config, recentView(1)),
-        makeContext(config, agent),
+        makeContext(config, suite.agent),
       )
       expect(outcomes).toEqual([
         { kind: 'rejected', reason: 'HTTP 403', status: 403, body: expect.any(String) },
@@ -194,7 +180,7 @@ describe('newrelic send against the stand-in', () => {
     s.script.failNext(1, 429, { retryAfter: 7 }).failNext(1, 408).failNext(1, 503)
     const config = settings({ url: s.url })
     const batch = makeBatch(newrelic, config, recentView(1))
-    const send = () => newrelic.send(batch, makeContext(config, agent))
+    const send = () => newrelic.send(batch, makeContext(config, suite.agent))
     expect(await send()).toEqual([{ kind: 'retry', reason: 'HTTP 429', status: 429, afterMs: 7000 }])
     expect(await send()).toEqual([{ kind: 'retry', reason: 'HTTP 408', status: 408 }])
     expect(await send()).toEqual([{ kind: 'retry', reason: 'HTTP 503', status: 503 }])
@@ -220,7 +206,10 @@ describe('newrelic send against the stand-in', () => {
     })
     const events = [ok1 ?? makeEvent(), stale, wide, longName, ok2 ?? makeEvent()]
 
-    const outcomes = await newrelic.send(makeBatch(newrelic, config, events), makeContext(config, agent))
+    const outcomes = await newrelic.send(
+      makeBatch(newrelic, config, events),
+      makeContext(config, suite.agent),
+    )
     expect(outcomes.map((o) => o.kind)).toEqual([
       'delivered',
       'rejected',
@@ -237,7 +226,7 @@ describe('newrelic send against the stand-in', () => {
 
   it('the stand-in shows the silent loss a naive sender suffers: 200, then NrIntegrationError', async () => {
     s = await startNewRelicStandIn({ accountId: ACCOUNT, licenseKey: LICENSE })
-    const res = await agent.request({
+    const res = await suite.agent.request({
       origin: s.url,
       path: `/v1/accounts/${ACCOUNT}/events`,
       method: 'POST',
@@ -264,7 +253,10 @@ describe('newrelic send against the stand-in', () => {
     const size = Buffer.byteLength(JSON.stringify(makeBatch(newrelic, settings(), events)[0]?.record))
     s = await startNewRelicStandIn({ accountId: ACCOUNT, licenseKey: LICENSE, maxPayloadBytes: size * 4 })
     const config = settings({ url: s.url, compression: 'none' })
-    const outcomes = await newrelic.send(makeBatch(newrelic, config, events), makeContext(config, agent))
+    const outcomes = await newrelic.send(
+      makeBatch(newrelic, config, events),
+      makeContext(config, suite.agent),
+    )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(12)
     expect(s.received.some((r) => r.status === 413)).toBe(true)

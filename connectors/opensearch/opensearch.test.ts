@@ -1,8 +1,7 @@
 import { Client } from '@opensearch-project/opensearch'
-import type { Agent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import elasticsearch from '../elasticsearch/index.ts'
@@ -44,28 +43,18 @@ connectors:
 })
 
 describe('opensearch send against the stand-in', () => {
-  let agent: Agent
   let s: ElasticsearchStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   it('creates the documents with basic auth; a redelivery is a 409 per item, hence delivered', async () => {
     s = await startElasticsearchStandIn({ flavor: 'opensearch', basic: USER })
     const config = settings({ url: s.url })
     const events = makeView(7)
     const batch = makeBatch(opensearch, config, events)
-    expect(await opensearch.send(batch, makeContext(config, agent))).toEqual(
+    expect(await opensearch.send(batch, makeContext(config, suite.agent))).toEqual(
       events.map(() => ({ kind: 'delivered' })),
     )
-    expect(await opensearch.send(batch, makeContext(config, agent))).toEqual(
+    expect(await opensearch.send(batch, makeContext(config, suite.agent))).toEqual(
       events.map(() => ({ kind: 'delivered' })),
     )
     expect(s.uniqueCount()).toBe(7)
@@ -80,11 +69,14 @@ describe('opensearch send against the stand-in', () => {
     const config = settings({ url: s.url })
     await opensearch.send(
       makeBatch(opensearch, config, [makeEvent({ custom: { n: 1 } })]),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
     s.failNextItems(1, { status: 429 })
     const events = [makeEvent(), makeEvent({ custom: { n: 'one' } }), makeEvent()]
-    const outcomes = await opensearch.send(makeBatch(opensearch, config, events), makeContext(config, agent))
+    const outcomes = await opensearch.send(
+      makeBatch(opensearch, config, events),
+      makeContext(config, suite.agent),
+    )
     expect(outcomes.map((o) => o.kind)).toEqual(['retry', 'rejected', 'delivered'])
     expect(outcomes[0]).toMatchObject({
       reason: expect.stringMatching(/^OpenSearch 429 es_rejected_execution_exception/),
@@ -97,7 +89,7 @@ describe('opensearch send against the stand-in', () => {
     const config = settings({ url: s.url, password: 'nope' })
     const outcomes = await opensearch.send(
       makeBatch(opensearch, config, makeView(2)),
-      makeContext(config, agent),
+      makeContext(config, suite.agent),
     )
     expect(outcomes.map((o) => [o.kind, 'status' in o ? o.status : undefined])).toEqual([
       ['rejected', 401],

@@ -3,6 +3,7 @@ import { Pool } from 'pg'
 import type { Logger } from 'pino'
 import { type BatchItem, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
 import { bodyExcerpt, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { excludeTypesSetting } from '../common/settings.ts'
 import { classifySqlError, describeSqlError } from './errors.ts'
 import { createTableSql, insertSql, type PostgresRow, type TableName, toRow } from './sql.ts'
 
@@ -83,13 +84,7 @@ export const settingsSchema = {
       default: 1_000,
       description: 'Most rows in one INSERT statement.',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not written (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not written (e.g. ["heartbeat"]).'),
   },
 } as const
 

@@ -1,5 +1,6 @@
 import { type ClientConfig, PubSub, type Topic } from '@google-cloud/pubsub'
 import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
+import { excludeTypesSetting } from '../common/settings.ts'
 
 export interface PubSubSettings {
   project_id: string
@@ -120,13 +121,7 @@ export const settingsSchema = {
       default: 10_000,
       description: 'Deadline of one Publish call; an expired one is retried.',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not published (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not published (e.g. ["heartbeat"]).'),
   },
 } as const
 

@@ -1,12 +1,8 @@
-import { request } from 'undici'
-import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import {
-  bodyExcerpt,
-  outcomeForStatus,
-  outcomesForAll,
-  readBody,
-  sendSplittingOnTooLarge,
-} from '../../src/worker/http-outcome.ts'
+import { defineConnector, SKIP } from '../../src/worker/connector.ts'
+import { bodyExcerpt, outcomeForStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { post } from '../common/post.ts'
+import { sendPrechecked } from '../common/send-prechecked.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { toSegment } from './transform.ts'
 import type { SegmentTrack } from './video-spec.ts'
 
@@ -51,19 +47,8 @@ export const settingsSchema = {
       default: 'us',
       description: 'Workspace region: us → api.segment.io, eu → events.eu1.segmentapis.com.',
     },
-    server_url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description: 'Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).',
-    },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not sent to Segment (e.g. ["media_request"]).',
-    },
+    server_url: httpUrlSetting('Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).'),
+    exclude_types: excludeTypesSetting('Event types not sent to Segment (e.g. ["media_request"]).'),
     non_spec_events: {
       type: 'string',
       enum: ['track', 'skip'],
@@ -105,11 +90,6 @@ function endpoint(settings: SegmentSettings): string {
   return settings.server_url ?? ENDPOINTS[settings.region]
 }
 
-interface Encoded {
-  position: number
-  json: string
-}
-
 export default defineConnector<SegmentSettings, SegmentTrack>({
   type: 'segment',
   description: 'Player events as Segment Video Spec track calls through the HTTP Tracking API (/v1/batch).',
@@ -131,33 +111,27 @@ export default defineConnector<SegmentSettings, SegmentTrack>({
 
   async send(batch, ctx) {
     const { settings } = ctx
-    const outcomes: Outcome[] = new Array(batch.length)
-    const encoded: Encoded[] = []
-    batch.forEach((item, position) => {
-      const json = JSON.stringify(item.record)
+    const jsons = batch.map((item) => JSON.stringify(item.record))
+    // One oversize event makes Segment refuse the whole batch with a 400.
+    const refusal = (json: string) => {
       const bytes = Buffer.byteLength(json)
-      // One oversize event makes Segment refuse the whole batch with a 400.
-      if (bytes > settings.max_event_bytes) {
-        outcomes[position] = {
-          kind: 'rejected',
-          reason: `event of ${bytes} bytes: Segment accepts at most ${settings.max_event_bytes} per event`,
-        }
-      } else {
-        encoded.push({ position, json })
-      }
-    })
+      return bytes > settings.max_event_bytes
+        ? `event of ${bytes} bytes: Segment accepts at most ${settings.max_event_bytes} per event`
+        : undefined
+    }
 
     const url = endpoint(settings)
     const auth = `Basic ${Buffer.from(`${settings.write_key}:`).toString('base64')}`
-    const sent = await sendSplittingOnTooLarge(encoded, async (items) => {
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: auth },
-        body: `{"batch":[${items.map((item) => item.json).join(',')}]}`,
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body, 64 * 1024)
+    return sendPrechecked(jsons, refusal, async (items) => {
+      const res = await post(
+        url,
+        {
+          headers: { 'content-type': 'application/json', authorization: auth },
+          body: `{"batch":[${items.join(',')}]}`,
+        },
+        ctx,
+      )
+      const text = res.text
       // 200 for everything Segment takes in, even events it then drops (the transform always sets an event
       // name and an anonymousId); 429 with Retry-After (the same seconds as X-RateLimit-Reset); 5xx retried,
       // messageId making a repeat harmless. Segment's 400 means "too large" or "not JSON", and the body is
@@ -170,10 +144,5 @@ export default defineConnector<SegmentSettings, SegmentTrack>({
         tooLarge: res.statusCode === 400 || res.statusCode === 413,
       }
     })
-    sent.forEach((outcome, i) => {
-      const target = encoded[i]
-      if (target) outcomes[target.position] = outcome
-    })
-    return outcomes
   },
 })

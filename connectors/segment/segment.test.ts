@@ -1,8 +1,7 @@
-import { type Agent, MockAgent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type SegmentStandIn, startSegmentStandIn } from '../../test/stand-ins/segment.ts'
 import segment, { DEFAULTS, type SegmentSettings } from './index.ts'
@@ -157,44 +156,28 @@ describe('segment endpoint selection', () => {
     ['eu', undefined, 'https://events.eu1.segmentapis.com', '/v1/batch'],
     ['us', 'https://proxy.example.net/seg/v1/batch', 'https://proxy.example.net', '/seg/v1/batch'],
   ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
-    const mock = new MockAgent()
-    mock.disableNetConnect()
-    mock
-      .get(origin)
-      .intercept({
-        path,
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` },
-      })
-      .reply(200, { success: true })
     const config = settings({ region, server_url: serverUrl })
-    const outcomes = await segment.send(makeBatch(segment, config, [makeEvent()]), makeContext(config, mock))
+    const outcomes = await sendToMockOrigin(segment, config, [makeEvent()], {
+      origin,
+      path,
+      headers: { authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` },
+      status: 200,
+      body: { success: true },
+    })
     expect(outcomes).toEqual([{ kind: 'delivered' }])
-    mock.assertNoPendingInterceptors()
-    await mock.close()
   })
 })
 
 describe('segment send against the stand-in', () => {
-  let agent: Agent
   let s: SegmentStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   const start = async (options: Partial<Parameters<typeof startSegmentStandIn>[0]> = {}) => {
     s = await startSegmentStandIn({ writeKey: WRITE_KEY, ...options })
     return settings({ server_url: s.endpoint })
   }
   const send = (batch: BatchItem<SegmentTrack>[], config: SegmentSettings) =>
-    segment.send(batch, makeContext(config, agent))
+    segment.send(batch, makeContext(config, suite.agent))
 
   it('delivers every example type as spec-conformant track calls; a resend is deduplicated by messageId', async () => {
     const config = await start()

@@ -1,4 +1,5 @@
 import type { EnrichedEvent } from '../../src/event.ts'
+import { eventTimeMs, group, nonEmptyString as str } from '../common/event-fields.ts'
 import { mappingOf, type SegmentTrack, videoProperties } from './video-spec.ts'
 
 export interface TransformOptions {
@@ -9,16 +10,6 @@ export interface TransformOptions {
 // Framewire identifies itself as the sending library (https://segment.com/docs/connections/spec/common/#context).
 const LIBRARY = { name: 'framewire', version: '0.1.0' }
 
-function group(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
-}
-
 function compact(fields: Record<string, unknown>): Record<string, unknown> | undefined {
   const out = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
   return Object.keys(out).length > 0 ? out : undefined
@@ -26,8 +17,8 @@ function compact(fields: Record<string, unknown>): Record<string, unknown> | und
 
 /** The Segment Spec's common `context` object, from the dictionary's device and page groups. */
 function context(event: EnrichedEvent, options: TransformOptions): Record<string, unknown> {
-  const device = group(event.device)
-  const page = group(event.page)
+  const device = group(event, 'device')
+  const page = group(event, 'page')
   const fields: Record<string, unknown> = {
     library: LIBRARY,
     userAgent: str(event.user_agent),
@@ -49,18 +40,17 @@ function context(event: EnrichedEvent, options: TransformOptions): Record<string
 export function toSegment(event: EnrichedEvent, options: TransformOptions): SegmentTrack | undefined {
   const mapping = mappingOf(event)
   if (mapping?.extra && options.non_spec_events === 'skip') return undefined
-  const user = group(event.user)
-  const ms = typeof event.ts_corrected === 'number' ? event.ts_corrected : event.ts
+  const user = group(event, 'user')
   const track: SegmentTrack = {
     type: 'track',
     // The custom event keeps its app-given name and data.
     event: mapping?.name ?? String(event.name),
     messageId: event.event_id,
-    timestamp: new Date(Math.round(ms)).toISOString(),
+    timestamp: new Date(Math.round(eventTimeMs(event))).toISOString(),
     properties: mapping
       ? videoProperties(event, mapping)
       : {
-          ...group(event.data),
+          ...group(event, 'data'),
           view_id: event.view_id,
           framewire_session_id: event.session_id,
           seq: event.seq,

@@ -1,4 +1,6 @@
 import type { EnrichedEvent } from '../../src/event.ts'
+import { group, msToSeconds as seconds } from '../common/event-fields.ts'
+import { videoTitle } from '../common/event-naming.ts'
 
 /**
  * Data-dictionary event → Segment `track` call named and shaped after the Segment Video Spec
@@ -59,7 +61,7 @@ export const SPEC_EVENTS: Record<string, Mapping> = {
  * Interrupted, with the reason as the spec's `method`.
  */
 function viewEnd(event: EnrichedEvent): Mapping {
-  const reason = group(event.view).end_reason
+  const reason = group(event, 'view').end_reason
   if (reason === 'ended') return { name: 'Video Playback Completed', shape: 'playback' }
   if (reason === 'user_exit' || reason === 'new_content')
     return { name: 'Video Playback Exited', shape: 'playback' }
@@ -73,22 +75,7 @@ export function mappingOf(event: EnrichedEvent): Mapping | undefined {
   const known = SPEC_EVENTS[event.type]
   if (known) return known
   // A type added to the dictionary later: same naming style, never silently lost.
-  const words = event.type.split(/[_\s]+/).filter(Boolean)
-  return {
-    name: `Video ${words.map((w) => w[0]?.toUpperCase() + w.slice(1)).join(' ')}`,
-    shape: 'playback',
-    extra: true,
-  }
-}
-
-function group(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {}
-}
-
-function seconds(ms: unknown): number | undefined {
-  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.round(ms / 1000) : undefined
+  return { name: videoTitle(event.type), shape: 'playback', extra: true }
 }
 
 const AD_TYPES: Record<string, string> = { pre: 'pre-roll', mid: 'mid-roll', post: 'post-roll' }
@@ -105,10 +92,10 @@ function totalLength(content: Record<string, unknown>): number | null | undefine
 
 /** Playhead in seconds; seeks report where they start from and land. */
 function position(event: EnrichedEvent): number | undefined {
-  const seek = group(event.seek)
-  if (event.type === 'seek_start') return seconds(seek.from_ms) ?? seconds(group(event.player).playhead_ms)
+  const seek = group(event, 'seek')
+  if (event.type === 'seek_start') return seconds(seek.from_ms) ?? seconds(group(event, 'player').playhead_ms)
   if (event.type === 'seek_end') return seconds(seek.to_ms)
-  return seconds(group(event.player).playhead_ms)
+  return seconds(group(event, 'player').playhead_ms)
 }
 
 function sound(player: Record<string, unknown>): number | undefined {
@@ -122,10 +109,10 @@ function defined(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 function playbackObject(event: EnrichedEvent, mapping: Mapping): Record<string, unknown> {
-  const player = group(event.player)
-  const content = group(event.content)
-  const ad = group(event.ad)
-  const adBreak = group(event.ad_break)
+  const player = group(event, 'player')
+  const content = group(event, 'content')
+  const ad = group(event, 'ad')
+  const adBreak = group(event, 'ad_break')
   const started = mapping.name === 'Video Playback Started'
   const contentId = typeof content.id === 'string' ? content.id : undefined
   return defined({
@@ -143,13 +130,13 @@ function playbackObject(event: EnrichedEvent, mapping: Mapping): Record<string, 
     sound: sound(player),
     full_screen: player.fullscreen,
     livestream: livestream(content),
-    method: mapping.name === 'Video Playback Interrupted' ? group(event.view).end_reason : undefined,
+    method: mapping.name === 'Video Playback Interrupted' ? group(event, 'view').end_reason : undefined,
   })
 }
 
 function contentObject(event: EnrichedEvent): Record<string, unknown> {
-  const content = group(event.content)
-  const player = group(event.player)
+  const content = group(event, 'content')
+  const player = group(event, 'player')
   const num = (value: unknown) => (typeof value === 'number' ? String(value) : undefined)
   return defined({
     session_id: event.view_id,
@@ -170,8 +157,8 @@ function contentObject(event: EnrichedEvent): Record<string, unknown> {
 }
 
 function adObject(event: EnrichedEvent): Record<string, unknown> {
-  const ad = group(event.ad)
-  const adBreak = group(event.ad_break)
+  const ad = group(event, 'ad')
+  const adBreak = group(event, 'ad_break')
   const isBreak = event.type.startsWith('ad_break')
   const length = seconds(isBreak ? adBreak.duration_ms : ad.duration_ms)
   return defined({
@@ -186,13 +173,13 @@ function adObject(event: EnrichedEvent): Record<string, unknown> {
     position: event.type === 'ad_start' ? 0 : event.type === 'ad_complete' ? length : seconds(ad.played_ms),
     total_length: length,
     // "you may need to send your content properties also in all your ad events under properties.content".
-    content: Object.keys(group(event.content)).length > 0 ? contentObject(event) : undefined,
+    content: Object.keys(group(event, 'content')).length > 0 ? contentObject(event) : undefined,
   })
 }
 
 /** "Video Quality Updated" properties: bitrate, framerate, startupTime, droppedFrames. */
 function qualityObject(event: EnrichedEvent): Record<string, unknown> {
-  const rendition = group(event.rendition)
+  const rendition = group(event, 'rendition')
   const height = rendition.height
   return defined({
     session_id: event.view_id,

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
-import { gzip as gzipCallback } from 'node:zlib'
-import { request } from 'undici'
 import { defineConnector, type Outcome, type SendContext, SKIP } from '../../src/worker/connector.ts'
-import { outcomesForAll, readBody, sendSplittingOnTooLarge } from '../../src/worker/http-outcome.ts'
+import { outcomesForAll, sendSplittingOnTooLarge } from '../../src/worker/http-outcome.ts'
+import { compress } from '../common/compression.ts'
+import { post } from '../common/post.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { outcomesForHecError, parseHecResponse } from './response.ts'
 import { type HecEvent, toHecEvent } from './transform.ts'
-
-const gzip = promisify(gzipCallback)
 
 export interface SplunkSettings {
   url: string
@@ -43,14 +41,10 @@ export const settingsSchema = {
   additionalProperties: false,
   required: ['url', 'token'],
   properties: {
-    url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description:
-        'Base URL of the HEC input, e.g. https://splunk.example.com:8088 or https://http-inputs-<stack>.splunkcloud.com; ' +
+    url: httpUrlSetting(
+      'Base URL of the HEC input, e.g. https://splunk.example.com:8088 or https://http-inputs-<stack>.splunkcloud.com; ' +
         '/services/collector/event is appended.',
-    },
+    ),
     token: {
       type: 'string',
       minLength: 1,
@@ -120,13 +114,7 @@ export const settingsSchema = {
         'With use_ack: how long to wait for the acknowledgment before the batch is retried (possibly duplicating ' +
         'it). Keep it below the connector’s retry.request_timeout_ms (10 s by default).',
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not sent (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not sent (e.g. ["heartbeat"]).'),
   },
 } as const
 
@@ -148,18 +136,19 @@ async function waitForAck(
   let last = 'no answer yet'
   for (;;) {
     await sleep(settings.ack_poll_interval_ms, undefined, { signal: ctx.signal })
-    const res = await request(`${baseUrl(settings)}/services/collector/ack`, {
-      method: 'POST',
-      headers: {
-        authorization: `Splunk ${settings.token}`,
-        'x-splunk-request-channel': ctx.resources.channel,
-        'content-type': 'application/json',
+    const res = await post(
+      `${baseUrl(settings)}/services/collector/ack`,
+      {
+        headers: {
+          authorization: `Splunk ${settings.token}`,
+          'x-splunk-request-channel': ctx.resources.channel,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ acks: [ackId] }),
       },
-      body: JSON.stringify({ acks: [ackId] }),
-      dispatcher: ctx.http,
-      signal: ctx.signal,
-    })
-    const text = await readBody(res.body, 64 * 1024)
+      ctx,
+    )
+    const text = res.text
     if (res.statusCode === 200) {
       const acks = (parseHecResponse(text) as { acks?: Record<string, unknown> }).acks
       if (acks?.[String(ackId)] === true) return outcomesForAll(count, { kind: 'delivered' })
@@ -212,14 +201,12 @@ export default defineConnector<SplunkSettings, HecEvent, SplunkResources>({
     return sendSplittingOnTooLarge(batch, async (items) => {
       // Concatenated JSON objects, not an array; HEC allows whitespace between them.
       const json = items.map((item) => JSON.stringify(item.record)).join('\n')
-      const res = await request(`${baseUrl(settings)}/services/collector/event`, {
-        method: 'POST',
-        headers,
-        body: settings.compression === 'gzip' ? await gzip(json) : json,
-        dispatcher: ctx.http,
-        signal: ctx.signal,
-      })
-      const text = await readBody(res.body, 64 * 1024)
+      const res = await post(
+        `${baseUrl(settings)}/services/collector/event`,
+        { headers, body: await compress(json, settings.compression) },
+        ctx,
+      )
+      const text = res.text
       if (res.statusCode < 200 || res.statusCode >= 300) {
         return outcomesForHecError(res.statusCode, text, res.headers, items.length)
       }

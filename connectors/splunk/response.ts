@@ -6,6 +6,8 @@ import {
   outcomesForAll,
   tryParseJson,
 } from '../../src/worker/http-outcome.ts'
+import { isObject } from '../common/is-object.ts'
+import { tooLargeResult } from '../common/too-large.ts'
 
 /**
  * HEC status codes (https://docs.splunk.com/Documentation/Splunk/latest/Data/TroubleshootHTTPEventCollector,
@@ -29,7 +31,7 @@ const EVENT_CODES = new Set([6, 12, 13, 15])
 
 export function parseHecResponse(text: string): HecResponse {
   const body = tryParseJson(text)
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as HecResponse) : {}
+  return isObject(body) ? (body as HecResponse) : {}
 }
 
 function describe(status: number, hec: HecResponse): string {
@@ -57,9 +59,7 @@ export function outcomesForHecError(
   const hec = parseHecResponse(text)
   const reason = describe(status, hec)
   const body = bodyExcerpt(text)
-  if (status === 413) {
-    return { tooLarge: true, outcomes: outcomesForAll(count, { kind: 'rejected', reason, status, body }) }
-  }
+  if (status === 413) return tooLargeResult(count, reason, text)
   const invalid = hec['invalid-event-number']
   if (
     status === 400 &&

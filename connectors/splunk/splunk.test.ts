@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
-import type { Agent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type SplunkStandIn, splitConcatenatedJson, startSplunkStandIn } from '../../test/stand-ins/splunk.ts'
 import splunk, { DEFAULT_REQUEST_BYTES, type SplunkResources, type SplunkSettings } from './index.ts'
@@ -116,21 +115,14 @@ describe('HEC error answers', () => {
 })
 
 describe('splunk send against the stand-in', () => {
-  let agent: Agent
   let s: SplunkStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   const send = (batch: BatchItem<HecEvent>[], config: SplunkSettings, signal?: AbortSignal) =>
-    splunk.send(batch, makeContext(config, agent, { resources: resources(), ...(signal ? { signal } : {}) }))
+    splunk.send(
+      batch,
+      makeContext(config, suite.agent, { resources: resources(), ...(signal ? { signal } : {}) }),
+    )
 
   it('sends gzip-compressed concatenated envelopes with the Splunk token; 200 code 0 is delivered', async () => {
     s = await startSplunkStandIn({ token: TOKEN })
@@ -236,18 +228,8 @@ describe('splunk send against the stand-in', () => {
 })
 
 describe('splunk indexer acknowledgment', () => {
-  let agent: Agent
   let s: SplunkStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   it('counts events as delivered only once HEC acknowledges their ackId on the channel', async () => {
     s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 150 })
@@ -256,7 +238,7 @@ describe('splunk indexer acknowledgment', () => {
     const started = Date.now()
     const outcomes = await splunk.send(
       makeBatch(splunk, config, makeView(5)),
-      makeContext(config, agent, { resources: channel }),
+      makeContext(config, suite.agent, { resources: channel }),
     )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(Date.now() - started).toBeGreaterThanOrEqual(150)
@@ -271,7 +253,7 @@ describe('splunk indexer acknowledgment', () => {
     s.dropNextAcks(1)
     const config = settings({ url: s.url, use_ack: true, ack_timeout_ms: 200, ack_poll_interval_ms: 30 })
     const batch = makeBatch(splunk, config, makeView(3))
-    const ctx = () => makeContext(config, agent, { resources: resources() })
+    const ctx = () => makeContext(config, suite.agent, { resources: resources() })
     const first = await splunk.send(batch, ctx())
     expect(first.map((o) => o.kind)).toEqual(['retry', 'retry', 'retry'])
     expect(first[0]).toMatchObject({ reason: expect.stringContaining('not acknowledged within 200 ms') })
@@ -285,7 +267,7 @@ describe('splunk indexer acknowledgment', () => {
     const config = settings({ url: s.url })
     const outcomes = await splunk.send(
       makeBatch(splunk, config, makeView(1)),
-      makeContext(config, agent, { resources: resources() }),
+      makeContext(config, suite.agent, { resources: resources() }),
     )
     expect(outcomes).toEqual([
       {
@@ -302,7 +284,7 @@ describe('splunk indexer acknowledgment', () => {
     const config = settings({ url: s.url, use_ack: true })
     const outcomes = await splunk.send(
       makeBatch(splunk, config, makeView(2)),
-      makeContext(config, agent, { resources: resources() }),
+      makeContext(config, suite.agent, { resources: resources() }),
     )
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.ackQueries()).toBe(0)
@@ -317,7 +299,7 @@ describe('splunk indexer acknowledgment', () => {
     await expect(
       splunk.send(
         makeBatch(splunk, config, [event]),
-        makeContext(config, agent, { resources: resources(), signal: controller.signal }),
+        makeContext(config, suite.agent, { resources: resources(), signal: controller.signal }),
       ),
     ).rejects.toThrow()
   })

@@ -1,13 +1,13 @@
-import { request } from 'undici'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
 import {
   ConnectorDisabledError,
   outcomeForStatus,
   outcomesForAll,
-  readBody,
   sendSplittingOnTooLarge,
 } from '../../src/worker/http-outcome.ts'
+import { post } from '../common/post.ts'
+import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
 import { batchWebhookId, signatureHeader, signingKey } from './signing.ts'
 
 export interface WebhookSettings {
@@ -44,13 +44,9 @@ export const settingsSchema = {
   additionalProperties: false,
   required: ['url'],
   properties: {
-    url: {
-      type: 'string',
-      format: 'uri',
-      pattern: '^https?://',
-      description:
-        'Endpoint that receives POSTed batches. Use https:// outside tests: the body is not encrypted.',
-    },
+    url: httpUrlSetting(
+      'Endpoint that receives POSTed batches. Use https:// outside tests: the body is not encrypted.',
+    ),
     secret: {
       type: 'string',
       pattern: '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$',
@@ -90,13 +86,7 @@ export const settingsSchema = {
       default: 1_000_000,
       description: "Largest request body in bytes; set it to the receiver's body limit.",
     },
-    exclude_types: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: [],
-      description: 'Event types not to send (e.g. ["heartbeat"]).',
-    },
+    exclude_types: excludeTypesSetting('Event types not to send (e.g. ["heartbeat"]).'),
   },
 } as const
 
@@ -139,14 +129,8 @@ export default defineConnector<WebhookSettings, WebhookRecord>({
       headers['webhook-timestamp'] = String(timestamp)
       if (key) headers['webhook-signature'] = signatureHeader(key, webhookId, timestamp, body)
 
-      const res = await request(settings.url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: ctx.http,
-        signal,
-      })
-      const text = await readBody(res.body, 64 * 1024)
+      const res = await post(settings.url, { headers, body }, { http: ctx.http, signal })
+      const text = res.text
 
       if (res.statusCode === 410) {
         // https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md

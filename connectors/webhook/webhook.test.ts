@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { Agent } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SKIP } from '../../src/worker/connector.ts'
 import { ConnectorDisabledError } from '../../src/worker/http-outcome.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { startWebhookStandIn, type WebhookStandIn } from '../../test/stand-ins/webhook.ts'
 import webhook, { type WebhookSettings } from './index.ts'
 import { batchWebhookId, signatureHeader, signingKey } from './signing.ts'
@@ -68,18 +67,8 @@ describe('Standard Webhooks signing', () => {
 })
 
 describe('webhook send against the stand-in', () => {
-  let agent: Agent
   let s: WebhookStandIn
-
-  beforeAll(() => {
-    agent = makeAgent()
-  })
-  afterAll(async () => {
-    await agent.close()
-  })
-  afterEach(async () => {
-    await s?.close()
-  })
+  const suite = standInSuite(() => s)
 
   it('delivers a signed batch the receiver verifies, with the configured headers', async () => {
     s = await startWebhookStandIn({ secret: SECRET })
@@ -93,7 +82,7 @@ describe('webhook send against the stand-in', () => {
       },
     })
     const events = makeView(12)
-    const outcomes = await webhook.send(makeBatch(webhook, config, events), makeContext(config, agent))
+    const outcomes = await webhook.send(makeBatch(webhook, config, events), makeContext(config, suite.agent))
 
     expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
     expect(s.uniqueCount()).toBe(12)
@@ -111,8 +100,8 @@ describe('webhook send against the stand-in', () => {
     s = await startWebhookStandIn({ secret: SECRET })
     const config = settings({ url: s.endpoint })
     const batch = makeBatch(webhook, config, makeView(5))
-    await webhook.send(batch, makeContext(config, agent))
-    await webhook.send(batch, makeContext(config, agent))
+    await webhook.send(batch, makeContext(config, suite.agent))
+    await webhook.send(batch, makeContext(config, suite.agent))
 
     expect(s.webhookIds).toHaveLength(2)
     expect(s.webhookIds[0]).toBe(s.webhookIds[1])
@@ -123,7 +112,10 @@ describe('webhook send against the stand-in', () => {
   it('is rejected (401) when signed with another secret', async () => {
     s = await startWebhookStandIn({ secret: SECRET })
     const config = settings({ url: s.endpoint, secret: `whsec_${randomBytes(32).toString('base64')}` })
-    const outcomes = await webhook.send(makeBatch(webhook, config, makeView(3)), makeContext(config, agent))
+    const outcomes = await webhook.send(
+      makeBatch(webhook, config, makeView(3)),
+      makeContext(config, suite.agent),
+    )
 
     expect(outcomes).toHaveLength(3)
     for (const outcome of outcomes) {
@@ -136,7 +128,10 @@ describe('webhook send against the stand-in', () => {
   it('is rejected (401) when unsigned but the receiver requires signatures', async () => {
     s = await startWebhookStandIn({ secret: SECRET })
     const config = settings({ url: s.endpoint, secret: undefined })
-    const outcomes = await webhook.send(makeBatch(webhook, config, makeView(2)), makeContext(config, agent))
+    const outcomes = await webhook.send(
+      makeBatch(webhook, config, makeView(2)),
+      makeContext(config, suite.agent),
+    )
     expect(outcomes.map((o) => o.kind)).toEqual(['rejected', 'rejected'])
     expect(s.received[0]?.headers['webhook-signature']).toBeUndefined()
   })
@@ -146,7 +141,7 @@ describe('webhook send against the stand-in', () => {
     s.script.failAlways(410)
     const config = settings({ url: s.endpoint })
     await expect(
-      webhook.send(makeBatch(webhook, config, makeView(2)), makeContext(config, agent)),
+      webhook.send(makeBatch(webhook, config, makeView(2)), makeContext(config, suite.agent)),
     ).rejects.toThrow(ConnectorDisabledError)
   })
 
@@ -156,19 +151,19 @@ describe('webhook send against the stand-in', () => {
     const config = settings({ url: s.endpoint })
     const batch = makeBatch(webhook, config, makeView(2))
 
-    expect(await webhook.send(batch, makeContext(config, agent))).toEqual([
+    expect(await webhook.send(batch, makeContext(config, suite.agent))).toEqual([
       { kind: 'retry', reason: 'HTTP 503', status: 503, afterMs: 3_000 },
       { kind: 'retry', reason: 'HTTP 503', status: 503, afterMs: 3_000 },
     ])
-    expect((await webhook.send(batch, makeContext(config, agent)))[0]).toMatchObject({
+    expect((await webhook.send(batch, makeContext(config, suite.agent)))[0]).toMatchObject({
       kind: 'retry',
       status: 429,
     })
-    expect((await webhook.send(batch, makeContext(config, agent)))[1]).toMatchObject({
+    expect((await webhook.send(batch, makeContext(config, suite.agent)))[1]).toMatchObject({
       kind: 'retry',
       status: 502,
     })
-    expect(await webhook.send(batch, makeContext(config, agent))).toEqual([
+    expect(await webhook.send(batch, makeContext(config, suite.agent))).toEqual([
       { kind: 'delivered' },
       { kind: 'delivered' },
     ])
@@ -179,7 +174,10 @@ describe('webhook send against the stand-in', () => {
     s = await startWebhookStandIn({ secret: SECRET })
     s.script.failNext(1, 422, { body: { error: 'schema mismatch' } })
     const config = settings({ url: s.endpoint })
-    const [outcome] = await webhook.send(makeBatch(webhook, config, makeView(1)), makeContext(config, agent))
+    const [outcome] = await webhook.send(
+      makeBatch(webhook, config, makeView(1)),
+      makeContext(config, suite.agent),
+    )
     expect(outcome).toEqual({
       kind: 'rejected',
       reason: 'HTTP 422',
@@ -194,13 +192,13 @@ describe('webhook send against the stand-in', () => {
     s = await startWebhookStandIn({ secret: SECRET, maxBodyBytes: bodyOf(3) + 200 })
     const config = settings({ url: s.endpoint })
 
-    const outcomes = await webhook.send(makeBatch(webhook, config, events), makeContext(config, agent))
+    const outcomes = await webhook.send(makeBatch(webhook, config, events), makeContext(config, suite.agent))
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(8)
     expect(s.received.filter((r) => r.status === 413).length).toBeGreaterThan(0)
 
     const huge = makeEvent({ type: 'custom', name: 'blob', payload: 'x'.repeat(bodyOf(8)) })
-    const [outcome] = await webhook.send(makeBatch(webhook, config, [huge]), makeContext(config, agent))
+    const [outcome] = await webhook.send(makeBatch(webhook, config, [huge]), makeContext(config, suite.agent))
     expect(outcome).toMatchObject({ kind: 'rejected', status: 413 })
   })
 
@@ -210,7 +208,7 @@ describe('webhook send against the stand-in', () => {
     const config = settings({ url: s.endpoint, timeout_ms: 300 })
     const started = performance.now()
     await expect(
-      webhook.send(makeBatch(webhook, config, makeView(1)), makeContext(config, agent)),
+      webhook.send(makeBatch(webhook, config, makeView(1)), makeContext(config, suite.agent)),
     ).rejects.toThrow()
     expect(performance.now() - started).toBeGreaterThanOrEqual(250)
     expect(s.received).toHaveLength(1)
@@ -221,7 +219,7 @@ describe('webhook send against the stand-in', () => {
     s.script.resetNext(1)
     const config = settings({ url: s.endpoint })
     await expect(
-      webhook.send(makeBatch(webhook, config, makeView(1)), makeContext(config, agent)),
+      webhook.send(makeBatch(webhook, config, makeView(1)), makeContext(config, suite.agent)),
     ).rejects.toThrow()
   })
 })

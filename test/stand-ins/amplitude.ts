@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib'
 import {
+  bodyBytes,
   isRecord,
   mediaType,
   parseJson,
@@ -120,7 +121,7 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
         if (mediaType(request.headers['content-type']) !== 'application/json') {
           return fail400({ error: 'Invalid request content type, expected application/json' })
         }
-        let raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        let raw = bodyBytes(request)
         if (raw.length === 0) return fail400({ error: 'Missing request body' })
         if (raw.length > maxBytes) return tooLarge()
         if (request.headers['content-encoding'] === 'gzip') {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { isRecord, mediaType, parseJson, type StandIn, startStandIn } from './recorder.ts'
+import { bodyBytes, isRecord, mediaType, parseJson, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * BigQuery REST API stand-in for what the streaming connector uses
@@ -235,7 +235,7 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
         async (request, reply) => {
           if (!admitted(request, reply)) return reply
           const { datasetId, tableId } = request.params
-          const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+          const raw = bodyBytes(request)
           if (raw.length > 2 * maxRequestBytes)
             return fail(reply, 413, 'requestTooLarge', 'Request Too Large')
           if (raw.length > maxRequestBytes) {
@@ -330,7 +330,7 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
         async (request, reply) => {
           if (!admitted(request, reply)) return reply
           const { datasetId } = request.params
-          const parsed = parseJson(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0))
+          const parsed = parseJson(bodyBytes(request))
           const resource = parsed.ok && isRecord(parsed.value) ? parsed.value : undefined
           const reference = resource?.tableReference as { tableId?: unknown } | undefined
           if (!resource || typeof reference?.tableId !== 'string') {

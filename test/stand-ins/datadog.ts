@@ -1,5 +1,7 @@
-import { gunzipSync, inflateSync } from 'node:zlib'
 import {
+  bodyBytes,
+  contentEncoding,
+  decodeBody,
   isRecord,
   mediaType,
   parseJson,
@@ -77,21 +79,16 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
         if (type !== 'application/json')
           return reply.code(400).send({ errors: ['Bad Request: expected JSON'] })
 
-        const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase()
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-        let payload: Buffer
-        try {
-          if (encoding === 'gzip') payload = gunzipSync(raw, { maxOutputLength: maxPayload + 1 })
-          else if (encoding === 'deflate') payload = inflateSync(raw, { maxOutputLength: maxPayload + 1 })
-          else if (encoding === 'identity') payload = raw
-          else return reply.code(400).send({ errors: [`Bad Request: unsupported encoding ${encoding}`] })
-        } catch (error) {
-          if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-            return reply.code(413).send({ errors: ['Payload too large'] })
-          }
-          return reply.code(400).send({ errors: ['Bad Request: cannot decode body'] })
+        const encoding = contentEncoding(request.headers)
+        const raw = bodyBytes(request)
+        const decoded = decodeBody(raw, encoding, maxPayload)
+        if (!decoded.ok) {
+          if (decoded.problem === 'too large') return reply.code(413).send({ errors: ['Payload too large'] })
+          const why =
+            decoded.problem === 'undecodable' ? 'cannot decode body' : `unsupported encoding ${encoding}`
+          return reply.code(400).send({ errors: [`Bad Request: ${why}`] })
         }
-        if (payload.length > maxPayload) return reply.code(413).send({ errors: ['Payload too large'] })
+        const payload = decoded.body
 
         const parsed = parseJson(payload)
         if (!parsed.ok) return reply.code(400).send({ errors: ['Bad Request: invalid JSON'] })

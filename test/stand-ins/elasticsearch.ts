@@ -1,6 +1,5 @@
-import { gunzipSync, inflateSync } from 'node:zlib'
 import type { FastifyReply } from 'fastify'
-import { isRecord, type StandIn, startStandIn } from './recorder.ts'
+import { bodyBytes, contentEncoding, decodeBody, isRecord, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Elasticsearch / OpenSearch `_bulk` stand-in (POST /_bulk), enforcing the documented contract
@@ -302,25 +301,15 @@ export async function startElasticsearchStandIn(
             .code(406)
             .send({ error: `Content-Type header [${contentType}] is not supported`, status: 406 })
         }
-        const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase()
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-        let body: Buffer
-        try {
-          const limit = { maxOutputLength: maxContentLength + 1 }
-          if (encoding === 'gzip') body = gunzipSync(raw, limit)
-          else if (encoding === 'deflate') body = inflateSync(raw, limit)
-          else if (encoding === 'identity') body = raw
-          else
-            return reply
-              .code(400)
-              .send(errorBody(400, 'illegal_argument_exception', `unsupported encoding ${encoding}`))
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') {
-            return reply.code(400).send(errorBody(400, 'illegal_argument_exception', 'cannot decode body'))
-          }
-          body = Buffer.alloc(maxContentLength + 1)
+        const encoding = contentEncoding(request.headers)
+        const raw = bodyBytes(request)
+        const decoded = decodeBody(raw, encoding, maxContentLength)
+        if (!decoded.ok && decoded.problem !== 'too large') {
+          const why =
+            decoded.problem === 'undecodable' ? 'cannot decode body' : `unsupported encoding ${encoding}`
+          return reply.code(400).send(errorBody(400, 'illegal_argument_exception', why))
         }
-        if (body.length > maxContentLength) {
+        if (!decoded.ok) {
           return reply
             .code(413)
             .send(
@@ -333,7 +322,7 @@ export async function startElasticsearchStandIn(
         }
         contentTypes.push(contentType)
         encodings.push(encoding)
-        const text = body.toString('utf8')
+        const text = decoded.body.toString('utf8')
         if (text.length === 0) {
           return reply
             .code(400)

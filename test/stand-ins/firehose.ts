@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import {
+  bodyBytes,
   isRecord,
   mediaType,
   parseJson,
@@ -200,7 +201,7 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
         : { __type: 'InvalidArgumentException', message: `scripted ${status}` },
     routes(app, recordOf) {
       app.post('/', async (request, reply) => {
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const body = bodyBytes(request)
         const authError = verifySignature(
           { method: request.method, url: request.url, headers: request.headers, body },
           options,

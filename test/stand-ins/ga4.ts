@@ -1,4 +1,11 @@
-import { isRecord, parseJson, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import {
+  bodyBytes,
+  isRecord,
+  parseJson,
+  type RecordedRequest,
+  type StandIn,
+  startStandIn,
+} from './recorder.ts'
 
 /**
  * GA4 Measurement Protocol stand-in, enforcing the documented rules
@@ -285,12 +292,12 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
     faultBody: () => '',
     routes(app, recordOf) {
       app.post('/debug/mp/collect', async (request, reply) => {
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const raw = bodyBytes(request)
         return reply.code(200).send({ validationMessages: validate(raw).messages })
       })
 
       app.post('/mp/collect', async (request, reply) => {
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const raw = bodyBytes(request)
         const query = request.query as Record<string, string | undefined>
         const parsed = parseJson(raw)
         const body = parsed.ok && isRecord(parsed.value) ? parsed.value : {}

@@ -1,4 +1,5 @@
 import {
+  bodyBytes,
   isRecord,
   mediaType,
   parseJson,
@@ -108,7 +109,7 @@ export async function startHeapStandIn(options: HeapStandInOptions): Promise<Hea
         const bad = (error: string) => reply.code(400).send({ error })
         if (mediaType(request.headers['content-type']) !== 'application/json')
           return bad('expected application/json')
-        const parsed = parseJson(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0))
+        const parsed = parseJson(bodyBytes(request))
         if (!parsed.ok || !isRecord(parsed.value)) return bad('invalid JSON')
         const body = parsed.value
         if (body.app_id !== options.appId) return bad('invalid app_id')

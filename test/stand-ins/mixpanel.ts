@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib'
 import {
+  bodyBytes,
   isRecord,
   mediaType,
   parseJson,
@@ -168,7 +169,7 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
         const type = mediaType(request.headers['content-type'])
         if (type !== 'application/json' && type !== 'application/x-ndjson')
           return bad('unsupported Content-Type')
-        let raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        let raw = bodyBytes(request)
         if (request.headers['content-encoding'] === 'gzip') {
           try {
             raw = gunzipSync(raw)

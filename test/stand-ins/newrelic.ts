@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { gunzipSync, inflateSync } from 'node:zlib'
 import {
+  bodyBytes,
+  contentEncoding,
+  decodeBody,
   isRecord,
   mediaType,
   parseJson,
@@ -115,27 +117,20 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
           if (mediaType(request.headers['content-type']).startsWith('multipart/')) {
             return reply.code(415).send({ success: false, error: 'Invalid content type' })
           }
-          const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+          const raw = bodyBytes(request)
           if (raw.length === 0)
             return reply.code(400).send({ success: false, error: 'Unable to process empty request' })
           if (raw.length > maxPayload)
             return reply.code(413).send({ success: false, error: 'Content too large' })
 
           const uuid = randomUUID()
-          const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase()
+          const encoding = contentEncoding(request.headers)
           encodings.push(encoding)
           const record = recordOf(request)
           const now = Date.now()
           // From here on New Relic has answered 200; what follows is its asynchronous parsing.
-          let payload: Buffer | undefined
-          try {
-            if (encoding === 'gzip') payload = gunzipSync(raw)
-            else if (encoding === 'deflate') payload = inflateSync(raw)
-            else if (encoding === 'identity') payload = raw
-          } catch {
-            payload = undefined
-          }
-          const parsed = payload ? parseJson(payload) : { ok: false as const }
+          const decoded = decodeBody(raw, encoding)
+          const parsed = decoded.ok ? parseJson(decoded.body) : { ok: false as const }
           if (!parsed.ok) {
             integrationErrors.push({ message: 'Error parsing JSON payload', requestId: uuid })
           } else {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { gunzipSync, inflateSync } from 'node:zlib'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { type FailOptions, type Fault, Script } from './scripted.ts'
 
@@ -67,7 +68,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn & {
       method: request.method,
       url: request.url,
       headers: request.headers,
-      rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      rawBody: bodyBytes(request),
       receivedAt: Date.now(),
       receivedAtMono: performance.now(),
     }
@@ -155,6 +156,11 @@ function sendFault(
   }
 }
 
+/** The request body as received: stand-ins parse every content type as raw bytes. */
+export function bodyBytes(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+}
+
 /** JSON.parse of a body that reports failure instead of throwing. */
 export function parseJson(buf: Buffer): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -166,6 +172,35 @@ export function parseJson(buf: Buffer): { ok: true; value: unknown } | { ok: fal
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** The Content-Encoding of a request, lowercased; `identity` when absent. */
+export function contentEncoding(headers: IncomingHttpHeaders): string {
+  return String(headers['content-encoding'] ?? 'identity').toLowerCase()
+}
+
+export type DecodedBody =
+  | { ok: true; body: Buffer }
+  | { ok: false; problem: 'unsupported encoding' | 'undecodable' | 'too large' }
+
+/**
+ * A request body as it was before its Content-Encoding (gzip, deflate or identity), or why it cannot be had:
+ * another encoding, bytes that do not decode, or more than `maxBytes` once decoded (decoding stops there).
+ * Each stand-in answers these the way its vendor does.
+ */
+export function decodeBody(raw: Buffer, encoding: string, maxBytes = Number.POSITIVE_INFINITY): DecodedBody {
+  const limit = Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes + 1 } : {}
+  let body: Buffer
+  try {
+    if (encoding === 'gzip') body = gunzipSync(raw, limit)
+    else if (encoding === 'deflate') body = inflateSync(raw, limit)
+    else if (encoding === 'identity') body = raw
+    else return { ok: false, problem: 'unsupported encoding' }
+  } catch (error) {
+    const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+    return { ok: false, problem: tooLarge ? 'too large' : 'undecodable' }
+  }
+  return body.length > maxBytes ? { ok: false, problem: 'too large' } : { ok: true, body }
 }
 
 /** The media type of a Content-Type header, lowercased, without parameters. */

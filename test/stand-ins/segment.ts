@@ -1,4 +1,5 @@
 import {
+  bodyBytes,
   isRecord,
   mediaType,
   parseJson,
@@ -205,7 +206,7 @@ export async function startSegmentStandIn(options: SegmentStandInOptions): Promi
         const bad = (error: string) => reply.code(400).send({ success: false, error })
         if (mediaType(request.headers['content-type']) !== 'application/json')
           return bad('content-type must be application/json')
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const raw = bodyBytes(request)
         if (raw.length > maxBatchBytes) return bad('batch payload is too large')
         const parsed = parseJson(raw)
         if (!parsed.ok || !isRecord(parsed.value)) return bad('invalid JSON')

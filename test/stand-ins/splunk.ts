@@ -1,6 +1,13 @@
 import { gunzipSync } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { isRecord, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import {
+  bodyBytes,
+  contentEncoding,
+  isRecord,
+  type RecordedRequest,
+  type StandIn,
+  startStandIn,
+} from './recorder.ts'
 
 /**
  * Splunk HTTP Event Collector stand-in, enforcing the documented contract
@@ -196,14 +203,14 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
           if (!channel) return hec(reply, 400, 'Data channel is missing', 10)
           if (!GUID.test(channel)) return hec(reply, 400, 'Invalid data channel', 11)
         }
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const raw = bodyBytes(request)
         if (raw.length > maxContentLength) {
           return reply
             .code(413)
             .type('text/plain')
             .send(`Content-Length of ${raw.length} too large (maximum is ${maxContentLength})`)
         }
-        const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase()
+        const encoding = contentEncoding(request.headers)
         let body: string
         if (encoding === 'gzip') {
           try {

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import {
+  bodyBytes,
   isRecord,
   mediaType,
   parseJson,
@@ -68,7 +69,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
     faultBody: (status) => ({ error: `scripted ${status}` }),
     routes(app, recordOf) {
       app.post(path, async (request, reply) => {
-        const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+        const raw = bodyBytes(request)
         if (options.maxBodyBytes !== undefined && raw.length > options.maxBodyBytes) {
           return reply.code(413).send({ error: 'payload too large' })
         }

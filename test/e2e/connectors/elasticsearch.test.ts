@@ -1,31 +1,22 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
+import { expect, it } from 'vitest'
+import { startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const API_KEY = Buffer.from('e2e-id:e2e-secret').toString('base64')
 
-let s: ElasticsearchStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startElasticsearchStandIn({ apiKey: API_KEY })
-  const config = testConfig(`
-connectors:
-  - name: es
-    type: elasticsearch
-    settings: { url: '${s.url}', api_key: '${API_KEY}', index: 'fw-e2e-{yyyy.MM.dd}' }
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startElasticsearchStandIn({ apiKey: API_KEY }),
+  (s) => ({
+    name: 'es',
+    type: 'elasticsearch',
+    settings: { url: s.url, api_key: API_KEY, index: 'fw-e2e-{yyyy.MM.dd}' },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('indexes events posted to ingest as documents with _id = event_id, retrying items answered 429', async () => {
+  const { destination: s, pipeline } = e2e
   s.failNextItems(20, { status: 429 })
   const events = await postViews(pipeline.url, 30)
   await until('all documents', () => s.uniqueCount() >= events.length, 60_000)

@@ -1,37 +1,29 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../../src/event.ts'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type FirehoseStandIn, startFirehoseStandIn } from '../../stand-ins/firehose.ts'
+import { startFirehoseStandIn } from '../../stand-ins/firehose.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const KEYS = { accessKeyId: 'AKIDFIREHOSEE2E001', secretAccessKey: 'firehose-e2e-secret' }
 const STREAM = 'player-events-e2e'
 
-let firehose: FirehoseStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  firehose = await startFirehoseStandIn({ ...KEYS, region: 'eu-west-1', streams: [STREAM] })
-  const yaml = `
-connectors:
-  - name: firehose
-    type: firehose
-    settings:
-      region: eu-west-1
-      delivery_stream_name: ${STREAM}
-      endpoint: ${firehose.endpoint}
-      access_key_id: ${KEYS.accessKeyId}
-      secret_access_key: ${KEYS.secretAccessKey}
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-`
-  pipeline = await startPipeline(testConfig(yaml), 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await firehose?.close()
-})
+const e2e = connectorPipeline(
+  () => startFirehoseStandIn({ ...KEYS, region: 'eu-west-1', streams: [STREAM] }),
+  (firehose) => ({
+    name: 'firehose',
+    type: 'firehose',
+    settings: {
+      region: 'eu-west-1',
+      delivery_stream_name: STREAM,
+      endpoint: firehose.endpoint,
+      access_key_id: KEYS.accessKeyId,
+      secret_access_key: KEYS.secretAccessKey,
+    },
+  }),
+)
 
 it('delivers events posted to ingest to Firehose as newline-delimited JSON records, signed', async () => {
+  const { destination: firehose, pipeline } = e2e
   firehose.failNextRecords(25)
   const events = await postViews(pipeline.url, 100)
   await until('firehose delivery', () => firehose.records.length >= events.length, 30_000)

@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type Ga4StandIn, startGa4StandIn } from '../../stand-ins/ga4.ts'
+import { expect, it } from 'vitest'
+import { startGa4StandIn } from '../../stand-ins/ga4.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const MEASUREMENT_ID = 'G-E2E12345'
 const API_SECRET = 'e2e-ga4-secret-0123456789'
 
-let s: Ga4StandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startGa4StandIn({ measurementId: MEASUREMENT_ID, apiSecret: API_SECRET })
-  const config = testConfig(`
-connectors:
-  - name: ga
-    type: ga4
-    settings: { measurement_id: ${MEASUREMENT_ID}, api_secret: '${API_SECRET}', server_url: '${s.endpoint}' }
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startGa4StandIn({ measurementId: MEASUREMENT_ID, apiSecret: API_SECRET }),
+  (s) => ({
+    name: 'ga',
+    type: 'ga4',
+    settings: { measurement_id: MEASUREMENT_ID, api_secret: API_SECRET, server_url: s.endpoint },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('delivers events posted to ingest as GA4 events that GA4 keeps, one request per client', async () => {
+  const { destination: s, pipeline } = e2e
   const events = await postViews(pipeline.url, 30)
   await until('all events', () => s.kept.length >= events.length, 60_000)
 

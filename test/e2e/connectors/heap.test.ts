@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { anonymousUserId } from '../../../connectors/heap/transform.ts'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type HeapStandIn, startHeapStandIn } from '../../stand-ins/heap.ts'
+import { startHeapStandIn } from '../../stand-ins/heap.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const APP_ID = '4815162342'
 
-let s: HeapStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startHeapStandIn({ appId: APP_ID })
-  const config = testConfig(`
-connectors:
-  - name: heap
-    type: heap
-    settings: { app_id: '${APP_ID}', server_url: '${s.endpoint}' }
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startHeapStandIn({ appId: APP_ID }),
+  (s) => ({
+    name: 'heap',
+    type: 'heap',
+    settings: { app_id: APP_ID, server_url: s.endpoint },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('tracks events posted to ingest as Heap events with flat properties, each once', async () => {
+  const { destination: s, pipeline } = e2e
   s.script.failNext(1, 503)
   const events = await postViews(pipeline.url, 30)
   await until('all events', () => s.uniqueCount() >= events.length, 60_000)

@@ -1,37 +1,32 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { type Kinesalite, startKinesalite, TEST_AWS } from '../../../connectors/kinesis/testing.ts'
 import type { EnrichedEvent } from '../../../src/event.ts'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
 import { postViews } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
-let kinesis: Kinesalite
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
 const stream = `e2e-${randomUUID().slice(0, 8)}`
-
-beforeAll(async () => {
-  kinesis = await startKinesalite()
-  await kinesis.createStream(stream, 2)
-  const yaml = `
-connectors:
-  - name: kinesis
-    type: kinesis
-    settings:
-      region: ${TEST_AWS.region}
-      stream_name: ${stream}
-      endpoint: ${kinesis.endpoint}
-      access_key_id: ${TEST_AWS.access_key_id}
-      secret_access_key: ${TEST_AWS.secret_access_key}
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-`
-  pipeline = await startPipeline(testConfig(yaml), 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await kinesis?.close()
-})
+const e2e = connectorPipeline(
+  async () => {
+    const kinesis = await startKinesalite()
+    await kinesis.createStream(stream, 2)
+    return kinesis
+  },
+  (kinesis) => ({
+    name: 'kinesis',
+    type: 'kinesis',
+    settings: {
+      region: TEST_AWS.region,
+      stream_name: stream,
+      endpoint: kinesis.endpoint,
+      access_key_id: TEST_AWS.access_key_id,
+      secret_access_key: TEST_AWS.secret_access_key,
+    },
+  }),
+)
 
 it('delivers events posted to ingest to the Kinesis stream, one JSON record per event keyed by view', async () => {
+  const { destination: kinesis, pipeline } = e2e
   const events = await postViews(pipeline.url, 100)
   let records: Awaited<ReturnType<Kinesalite['readStream']>> = []
   for (const deadline = Date.now() + 30_000; records.length < events.length && Date.now() < deadline; ) {

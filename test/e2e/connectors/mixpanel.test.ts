@@ -1,37 +1,29 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type MixpanelStandIn, startMixpanelStandIn } from '../../stand-ins/mixpanel.ts'
+import { expect, it } from 'vitest'
+import { startMixpanelStandIn } from '../../stand-ins/mixpanel.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const PROJECT = '2718281'
 const USER = 'framewire-e2e.sa'
 const SECRET = 'e2e-mixpanel-secret-0123456789'
 
-let s: MixpanelStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startMixpanelStandIn({ projectId: PROJECT, username: USER, secret: SECRET })
-  const config = testConfig(`
-connectors:
-  - name: mp
-    type: mixpanel
-    settings:
-      project_id: '${PROJECT}'
-      service_account_username: ${USER}
-      service_account_secret: '${SECRET}'
-      server_url: '${s.endpoint}'
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startMixpanelStandIn({ projectId: PROJECT, username: USER, secret: SECRET }),
+  (s) => ({
+    name: 'mp',
+    type: 'mixpanel',
+    settings: {
+      project_id: PROJECT,
+      service_account_username: USER,
+      service_account_secret: SECRET,
+      server_url: s.endpoint,
+    },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('imports events posted to ingest into Mixpanel, after a 429, each once', async () => {
+  const { destination: s, pipeline } = e2e
   s.script.failNext(1, 429, { retryAfter: 1 })
   const events = await postViews(pipeline.url, 30)
   await until('all events', () => s.uniqueCount() >= events.length, 60_000)

@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type NewRelicStandIn, startNewRelicStandIn } from '../../stand-ins/newrelic.ts'
+import { expect, it } from 'vitest'
+import { startNewRelicStandIn } from '../../stand-ins/newrelic.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const ACCOUNT = '7654321'
 const LICENSE = 'e2e0123456789abcdef0123456789abcdefNRAL'
 
-let s: NewRelicStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startNewRelicStandIn({ accountId: ACCOUNT, licenseKey: LICENSE })
-  const config = testConfig(`
-connectors:
-  - name: nr
-    type: newrelic
-    settings: { account_id: '${ACCOUNT}', api_key: '${LICENSE}', url: '${s.url}', event_type: PlayerEvent }
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startNewRelicStandIn({ accountId: ACCOUNT, licenseKey: LICENSE }),
+  (s) => ({
+    name: 'nr',
+    type: 'newrelic',
+    settings: { account_id: ACCOUNT, api_key: LICENSE, url: s.url, event_type: 'PlayerEvent' },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('reports events posted to ingest as flat New Relic custom events, none dropped in parsing', async () => {
+  const { destination: s, pipeline } = e2e
   s.script.failNext(1, 429, { retryAfter: 1 })
   const events = await postViews(pipeline.url, 30)
   await until('all events', () => s.uniqueCount() >= events.length, 60_000)

@@ -1,40 +1,28 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
+import { expect, it } from 'vitest'
+import { startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const USER = { username: 'framewire', password: 'e2e-secret' }
 
-let s: ElasticsearchStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startElasticsearchStandIn({
-    flavor: 'opensearch',
-    basic: USER,
-    dataStreams: ['logs-framewire-e2e'],
-  })
-  const config = testConfig(`
-connectors:
-  - name: os
-    type: opensearch
-    settings:
-      url: '${s.url}'
-      username: ${USER.username}
-      password: ${USER.password}
-      index: logs-framewire-e2e
-      compression: gzip
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startElasticsearchStandIn({ flavor: 'opensearch', basic: USER, dataStreams: ['logs-framewire-e2e'] }),
+  (s) => ({
+    name: 'os',
+    type: 'opensearch',
+    settings: {
+      url: s.url,
+      username: USER.username,
+      password: USER.password,
+      index: 'logs-framewire-e2e',
+      compression: 'gzip',
+    },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('appends events posted to ingest to an OpenSearch data stream, once each', async () => {
+  const { destination: s, pipeline } = e2e
   const events = await postViews(pipeline.url, 20)
   await until('all documents', () => s.uniqueCount() >= events.length, 60_000)
 

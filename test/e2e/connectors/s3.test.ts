@@ -1,41 +1,36 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { type LocalS3, S3RVER_AWS, type StoredObject, startS3rver } from '../../../connectors/s3/testing.ts'
+import { expect, it } from 'vitest'
+import { S3RVER_AWS, type StoredObject, startS3rver } from '../../../connectors/s3/testing.ts'
 import type { EnrichedEvent } from '../../../src/event.ts'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
 import { postViews } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
-let s3: LocalS3
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
 const bucket = `lake-${randomUUID().slice(0, 8)}`
-
-beforeAll(async () => {
-  s3 = await startS3rver()
-  await s3.createBucket(bucket)
-  const yaml = `
-connectors:
-  - name: lake
-    type: s3
-    settings:
-      region: ${S3RVER_AWS.region}
-      bucket: ${bucket}
-      prefix: telemetry/
-      endpoint: ${s3.endpoint}
-      force_path_style: true
-      access_key_id: ${S3RVER_AWS.access_key_id}
-      secret_access_key: ${S3RVER_AWS.secret_access_key}
-      roll_interval_ms: 1000
-      max_object_records: 200
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-`
-  pipeline = await startPipeline(testConfig(yaml), 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s3?.close()
-})
+const e2e = connectorPipeline(
+  async () => {
+    const s3 = await startS3rver()
+    await s3.createBucket(bucket)
+    return s3
+  },
+  (s3) => ({
+    name: 'lake',
+    type: 's3',
+    settings: {
+      region: S3RVER_AWS.region,
+      bucket,
+      prefix: 'telemetry/',
+      endpoint: s3.endpoint,
+      force_path_style: true,
+      access_key_id: S3RVER_AWS.access_key_id,
+      secret_access_key: S3RVER_AWS.secret_access_key,
+      roll_interval_ms: 1000,
+      max_object_records: 200,
+    },
+  }),
+)
 
 it('delivers events posted to ingest to S3 as gzipped NDJSON objects under time-partitioned keys', async () => {
+  const { destination: s3, pipeline } = e2e
   const events = await postViews(pipeline.url, 100)
   let objects: StoredObject[] = []
   const lines = () => objects.flatMap((o) => o.text.split('\n').filter(Boolean))

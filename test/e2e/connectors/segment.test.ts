@@ -1,32 +1,23 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { SPEC_EVENTS } from '../../../connectors/segment/video-spec.ts'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type SegmentStandIn, startSegmentStandIn } from '../../stand-ins/segment.ts'
+import { startSegmentStandIn } from '../../stand-ins/segment.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const WRITE_KEY = 'e2e-segment-write-key-0123456789'
 
-let s: SegmentStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startSegmentStandIn({ writeKey: WRITE_KEY })
-  const config = testConfig(`
-connectors:
-  - name: segment
-    type: segment
-    settings: { write_key: '${WRITE_KEY}', server_url: '${s.endpoint}' }
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startSegmentStandIn({ writeKey: WRITE_KEY }),
+  (s) => ({
+    name: 'segment',
+    type: 'segment',
+    settings: { write_key: WRITE_KEY, server_url: s.endpoint },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('delivers events posted to ingest as Segment Video Spec track calls, each once', async () => {
+  const { destination: s, pipeline } = e2e
   s.script.failNext(1, 429, { retryAfter: 1 })
   const events = await postViews(pipeline.url, 30)
   await until('all events', () => s.uniqueCount() >= events.length, 60_000)

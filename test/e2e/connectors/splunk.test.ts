@@ -1,31 +1,22 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
-import { type SplunkStandIn, startSplunkStandIn } from '../../stand-ins/splunk.ts'
+import { expect, it } from 'vitest'
+import { startSplunkStandIn } from '../../stand-ins/splunk.ts'
 import { postViews, until } from '../harness.ts'
+import { connectorPipeline } from './connector-pipeline.ts'
 
 const TOKEN = '00112233-4455-6677-8899-aabbccddeeff'
 
-let s: SplunkStandIn
-let pipeline: Awaited<ReturnType<typeof startPipeline>>
-
-beforeAll(async () => {
-  s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 50, allowedIndexes: ['video'] })
-  const config = testConfig(`
-connectors:
-  - name: hec
-    type: splunk
-    settings: { url: '${s.url}', token: '${TOKEN}', index: video, use_ack: true, ack_poll_interval_ms: 50 }
-    retry: { initial_backoff_ms: 50, max_backoff_ms: 1000 }
-    circuit_breaker: { open_ms: 500 }
-`)
-  pipeline = await startPipeline(config, 'all')
-})
-afterAll(async () => {
-  await pipeline?.stop()
-  await s?.close()
-})
+const e2e = connectorPipeline(
+  () => startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 50, allowedIndexes: ['video'] }),
+  (s) => ({
+    name: 'hec',
+    type: 'splunk',
+    settings: { url: s.url, token: TOKEN, index: 'video', use_ack: true, ack_poll_interval_ms: 50 },
+    circuit_breaker: { open_ms: 500 },
+  }),
+)
 
 it('indexes events posted to ingest in Splunk, acknowledged, after a "server busy" answer', async () => {
+  const { destination: s, pipeline } = e2e
   s.script.failNext(1, 503)
   const events = await postViews(pipeline.url, 30)
   await until('all events indexed', () => s.uniqueCount() >= events.length, 60_000)

@@ -290,23 +290,41 @@ describe('pipeline keys in the YAML config', () => {
     )
   })
 
-  it('checkPipeline reports problems with paths from the config root', () => {
-    const config = parseConfig(
-      yaml(`    sources: [web, android]
+  it('the loader reports pipeline problems at their line and column, with paths from the config root', () => {
+    const text = yaml(`    sources: [web, android]
     filter: { or: [ { field: player.name, regex: '(?<n' }, { field: buffer.casue, eq: stall } ] }
     privacy: { user_ids: hash }
     mapping:
       - rename: { from: seq, to: sequence }
-`),
-      'test.yaml',
-      connectorTypes,
-    )
-    expect(checkPipeline(config).map((p) => [p.path.join('/'), p.message])).toEqual([
-      ['connectors/0/sources/1', 'unknown source "android"; sources: web, ios'],
-      ['connectors/0/filter/or/0/regex', expect.stringMatching(/^invalid regular expression/)],
-      ['connectors/0/filter/or/1/field', 'unknown field "buffer.casue" (did you mean "buffer.cause"?)'],
-      ['connectors/0/privacy/user_id_salt', expect.stringMatching(/needs a user_id_salt/)],
-      ['connectors/0/mapping/0/rename/from', '"seq" identifies the event and cannot be renamed'],
+`)
+    let problems: ConfigError['problems'] = []
+    try {
+      parseConfig(text, 'test.yaml', connectorTypes)
+    } catch (error) {
+      problems = (error as ConfigError).problems
+    }
+    expect(problems.map((p) => [p.where, p.path, p.message])).toEqual([
+      ['test.yaml:9:20', '/connectors/0/sources/1', 'unknown source "android"; sources: web, ios'],
+      [
+        'test.yaml:10:50',
+        '/connectors/0/filter/or/0/regex',
+        expect.stringMatching(/^invalid regular expression/),
+      ],
+      [
+        'test.yaml:10:69',
+        '/connectors/0/filter/or/1/field',
+        'unknown field "buffer.casue" (did you mean "buffer.cause"?)',
+      ],
+      [
+        'test.yaml:11:14',
+        '/connectors/0/privacy/user_id_salt',
+        expect.stringMatching(/needs a user_id_salt/),
+      ],
+      [
+        'test.yaml:13:25',
+        '/connectors/0/mapping/0/rename/from',
+        '"seq" identifies the event and cannot be renamed',
+      ],
     ])
   })
 })

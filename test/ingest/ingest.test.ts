@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FramewireConfig } from '../../src/config/types.ts'
@@ -112,10 +112,14 @@ describe('POST /v1/events', () => {
     expect(res.body.accepted).toBe(3)
   })
 
-  it('accepts a gzip body and an X-Framewire-Key header', async () => {
-    const body = gzipSync(JSON.stringify(envelope(playerView(5))))
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('accepts a %s body (with an X-Framewire-Key header)', async (encoding, compress) => {
+    const body = compress(Buffer.from(JSON.stringify(envelope(playerView(5)))))
     const res = await post(body, {
-      'content-encoding': 'gzip',
+      'content-encoding': encoding,
       authorization: '',
       'x-framewire-key': WRITE_KEY,
     })

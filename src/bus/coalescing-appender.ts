@@ -16,8 +16,9 @@ interface Waiter {
 }
 
 /**
- * Groups the records of concurrent callers into shared appends (a linger, which kafkajs lacks). Each caller
- * waits only for the append that carries its own records, and learns of its failure.
+ * Groups the records of concurrent callers into shared appends (a linger, which kafkajs lacks), and keeps
+ * one append in flight at a time. Each caller waits only for the append that carries its own records, and
+ * learns of its failure.
  */
 export class CoalescingAppender {
   private pending: Waiter[] = []
@@ -36,7 +37,9 @@ export class CoalescingAppender {
       this.pending.push({ records, resolve, reject })
       this.pendingCount += records.length
       if (this.pendingCount >= this.options.maxRecords) this.flush()
-      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs)
+      // While an append is in flight, records gather until it settles: the idempotent producer sends one
+      // request at a time anyway, and fewer, larger appends cost less CPU per record.
+      else if (this.inFlight.size === 0) this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs)
     })
   }
 
@@ -66,6 +69,10 @@ export class CoalescingAppender {
       },
     )
     this.inFlight.add(sent)
-    void sent.finally(() => this.inFlight.delete(sent))
+    void sent.finally(() => {
+      this.inFlight.delete(sent)
+      // What gathered meanwhile has waited at least as long as a linger already.
+      if (this.inFlight.size === 0) this.flush()
+    })
   }
 }

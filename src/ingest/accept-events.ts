@@ -95,13 +95,9 @@ export async function acceptEvents(
     return {
       topic: deps.topics.events,
       key: `${facts.source}:${e.view_id}`,
+      // No record headers: everything is in the value, and kafkajs encodes headers at a cost per record
+      // that showed in the ingest benchmark (bench/README.md).
       value: Buffer.from(JSON.stringify(enriched)),
-      headers: {
-        source: facts.source,
-        type: e.type,
-        event_id: e.event_id,
-        received_at: String(facts.receivedAt),
-      },
     }
   })
   for (const r of rejected) {
@@ -120,7 +116,6 @@ export async function acceptEvents(
           raw: events[r.index],
         }),
       ),
-      headers: { source: facts.source, received_at: String(facts.receivedAt) },
     })
   }
 

@@ -41,9 +41,14 @@ it('loses nothing when a worker is killed with SIGKILL mid-batch and restarted',
     const first = startWorkerProcess(file)
     const events = await postViews(ingest.url, 300)
     await until('some deliveries', () => standIns.webhook.uniqueCount() > 100, 60_000)
+    // Kill while a webhook request is unanswered, so the crash lands mid-batch.
+    await until(
+      'a request in flight',
+      () => standIns.webhook.received.some((r) => r.status === undefined),
+      30_000,
+    )
     first.kill('SIGKILL')
     await new Promise((r) => first.once('exit', r))
-    expect(standIns.webhook.received.some((r) => r.status === undefined)).toBe(true) // requests were in flight
     expect(standIns.webhook.uniqueCount()).toBeLessThan(events.length)
     standIns.webhook.script.clear()
 

@@ -10,16 +10,17 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type Admin, Kafka, logLevel } from 'kafkajs'
 import { stringify } from 'yaml'
+import { kafkaVersion } from '../../src/bus/local-kafka.ts'
 import { configSchema } from '../../src/config/schema.ts'
 import { createEventValidator } from '../../src/ingest/event-validator.ts'
 import { type BatchGenerator, createBatchGenerator } from '../ingest/batches.ts'
+import { positive, round } from '../lib/numbers.ts'
 import {
   affinityOf,
   cpuSecondsOf,
@@ -41,6 +42,7 @@ import {
   parseMetrics,
   type Sample,
 } from '../lib/prometheus.ts'
+import { kafkaPids as brokerPids, cpuOfAll, freePort, redisPids } from '../lib/services.ts'
 import { type FixedRateLoad, type LoadWindow, startFixedRate } from './load.ts'
 import {
   type AmplitudeRebuild,
@@ -112,11 +114,6 @@ const { values: flags } = parseArgs({
 })
 
 const quick = flags.quick
-const positive = (name: string, value: string | undefined): number => {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${value}`)
-  return n
-}
 const rateList = (name: string, value: string): number[] => {
   const list = value
     .split(',')
@@ -154,7 +151,6 @@ const out =
   flags.out ?? (quick ? join(tmpdir(), 'framewire-e2e-quick.json') : join(ROOT, 'bench/results/e2e.json'))
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
-const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits
 const mb = (bytes: number | undefined) => (bytes === undefined ? null : round(bytes / 2 ** 20, 1))
 const ms = (seconds: number | undefined) => (seconds === undefined ? null : round(seconds * 1000, 1))
 const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis))
@@ -293,18 +289,6 @@ async function startSinks(rebuild: AmplitudeRebuild | null): Promise<Sinks> {
         send({ type: 'window', id, from, to, sliceMs })
       }),
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 interface Framewire {
@@ -582,25 +566,10 @@ async function cleanUpKafka() {
   }
 }
 
-function kafkaVersion(): string {
-  try {
-    const pom = readFileSync(join(ROOT, 'kafka/pom.xml'), 'utf8')
-    return /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1] ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Measuring a window
 
-const kafkaPort = flags.brokers.split(',')[0]?.split(':')[1] ?? '9092'
-const kafkaPids = () => {
-  const own = findPids(`framewire-kafka-${kafkaPort}/server.properties`)
-  return own.length > 0 ? own : findPids('kafka.Kafka')
-}
-const redisPids = () => findPids('redis-server')
-const cpuOfAll = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuSecondsOf(pid) ?? 0), 0)
+const kafkaPids = () => brokerPids(flags.brokers)
 
 async function scrape(fw: Framewire): Promise<Sample[]> {
   const res = await fetch(`${fw.url}/metrics`)

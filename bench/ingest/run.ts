@@ -6,20 +6,20 @@
  *   npm run bench:ingest -- --connections 50 --duration 20
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { stringify } from 'yaml'
+import { kafkaVersion } from '../../src/bus/local-kafka.ts'
 import { configSchema } from '../../src/config/schema.ts'
 import { createEventValidator } from '../../src/ingest/event-validator.ts'
+import { positive, round } from '../lib/numbers.ts'
 import {
   affinityOf,
   cpuSecondsOf,
-  findPids,
   hasTaskset,
   loadAverage,
   machineBusySeconds,
@@ -37,6 +37,7 @@ import {
   parseMetrics,
   type Sample,
 } from '../lib/prometheus.ts'
+import { kafkaPids as brokerPids, cpuOfAll, freePort, redisPids } from '../lib/services.ts'
 import { type BatchGenerator, createBatchGenerator } from './batches.ts'
 import { type LoadFigures, runLoad } from './load.ts'
 
@@ -72,11 +73,6 @@ const { values: flags } = parseArgs({
   },
 })
 
-const positive = (name: string, value: string | undefined): number => {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${value}`)
-  return n
-}
 const connections = positive('connections', flags.connections)
 const durationSeconds = positive('duration', flags.duration)
 const warmupSeconds = Number(flags.warmup ?? 0)
@@ -96,7 +92,6 @@ const sweepLingers = (flags['sweep-linger'] ?? '')
   .map(lingerMs)
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
-const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits
 const mb = (bytes: number | undefined) => (bytes === undefined ? undefined : round(bytes / 2 ** 20, 1))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -116,18 +111,6 @@ const pinning = (() => {
 
 // ---------------------------------------------------------------------------------------------------------
 // Servers
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 interface Server {
   child: ChildProcess
@@ -210,13 +193,7 @@ interface ServerFigures {
   server_metrics?: Record<string, unknown>
 }
 
-const kafkaPort = flags.brokers.split(',')[0]?.split(':')[1] ?? '9092'
-const kafkaPids = () => {
-  const own = findPids(`framewire-kafka-${kafkaPort}/server.properties`)
-  return own.length > 0 ? own : findPids('kafka.Kafka')
-}
-const redisPids = () => findPids('redis-server')
-const cpuOfAll = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuSecondsOf(pid) ?? 0), 0)
+const kafkaPids = () => brokerPids(flags.brokers)
 
 async function scrape(server: Server): Promise<Sample[]> {
   const res = await fetch(`${server.url}/metrics`)
@@ -494,15 +471,6 @@ async function deleteTopics() {
     log(`could not delete the bench topics (${(err as Error).message}); they hold only bench data`)
   } finally {
     await admin.disconnect().catch(() => undefined)
-  }
-}
-
-function kafkaVersion(): string {
-  try {
-    const pom = readFileSync(join(ROOT, 'kafka/pom.xml'), 'utf8')
-    return /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1] ?? 'unknown'
-  } catch {
-    return 'unknown'
   }
 }
 

@@ -27,7 +27,7 @@ export function defaultLocalKafkaOptions(port = 9092): LocalKafkaOptions {
   }
 }
 
-function kafkaVersion(): string {
+export function kafkaVersion(): string {
   const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'))
   if (!match?.[1]) throw new Error(`no <kafka.version> in ${POM}`)
   return match[1]

@@ -21,7 +21,17 @@ const configInfo = new Gauge({
 })
 
 /** Parts that only a restart applies: they shape listeners, clients and topics. */
-const RESTART_ONLY = ['node_id', 'ingest', 'worker', 'kafka', 'topics', 'produce', 'redis'] as const
+const RESTART_ONLY = [
+  'node_id',
+  'ingest',
+  'worker',
+  'bus',
+  'kafka',
+  'console',
+  'topics',
+  'produce',
+  'redis',
+] as const
 
 /**
  * Applies a new, already validated config to a running process: sources at once, connectors by

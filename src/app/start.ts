@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { connectorTypes } from '../../connectors/index.ts'
 import type { Bus } from '../bus/bus.ts'
-import { createKafkaBus } from '../bus/kafka-bus.ts'
+import { createBus, topicSpec } from '../bus/create-bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
 import { startWorkers, type WorkerGroup } from '../worker/worker-group.ts'
 import { type RunningIngest, startIngest } from './start-ingest.ts'
@@ -18,13 +18,8 @@ export interface Running {
 }
 
 export async function startFramewire(config: FramewireConfig, role: Role, logger: Logger): Promise<Running> {
-  const bus = createKafkaBus({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger })
-  const topic = (name: string) => ({
-    topic: name,
-    partitions: config.kafka.partitions,
-    replicationFactor: config.kafka.replication_factor,
-  })
-  await bus.ensureTopics([topic(config.topics.events), topic(config.topics.invalid)])
+  const bus = createBus(config, logger)
+  await bus.ensureTopics([topicSpec(config, config.topics.events), topicSpec(config, config.topics.invalid)])
   const workers =
     role === 'ingest' ? undefined : await startWorkers({ config, bus, logger, connectors: connectorTypes })
   const ingest = role === 'worker' ? undefined : await startIngest(config, bus, logger)

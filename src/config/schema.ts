@@ -163,6 +163,59 @@ export const configSchema = {
         },
       },
     },
+    bus: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The durable log between ingest and workers: embedded (SQLite, one process) or kafka.',
+      properties: {
+        type: {
+          enum: ['embedded', 'kafka'],
+          default: 'embedded',
+          description: 'embedded needs nothing but Node.js; kafka is for several processes and machines.',
+        },
+        path: {
+          type: 'string',
+          minLength: 1,
+          default: 'framewire-data/bus.db',
+          description: 'Embedded: the SQLite file (relative to the working directory).',
+        },
+        partitions: {
+          ...positiveInt,
+          default: 3,
+          description: 'Embedded: partitions per topic (parallel, ordered lanes per connector).',
+        },
+        retention_hours: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 168,
+          description: 'Embedded: records older than this are deleted, delivered or not.',
+        },
+        retention_bytes: {
+          ...positiveInt,
+          default: 1_073_741_824,
+          description: 'Embedded: past this file size the oldest records are deleted, delivered or not.',
+        },
+      },
+    },
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The live event console at /console on the ingest port.',
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: false,
+          description: 'Serve /console (framewire dev always does).',
+        },
+        token: {
+          type: 'string',
+          default: '',
+          description: 'Admin token for /console; empty: a random one, printed at start.',
+        },
+      },
+    },
     kafka: {
       type: 'object',
       additionalProperties: false,
@@ -238,7 +291,8 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'Redis, for event_id dedupe. An empty url disables dedupe.',
+      description:
+        'Redis, for event_id dedupe and shared caps. An empty url keeps both in this process instead.',
       properties: {
         url: { type: 'string', default: 'redis://127.0.0.1:6379', description: 'Redis URL.' },
         dedupe_ttl_seconds: {

@@ -142,6 +142,22 @@ export interface KafkaConfig {
   replication_factor: number
 }
 
+export interface BusConfig {
+  type: 'embedded' | 'kafka'
+  /** Embedded: the SQLite file. */
+  path: string
+  /** Embedded: partitions per topic. */
+  partitions: number
+  retention_hours: number
+  retention_bytes: number
+}
+
+export interface ConsoleConfig {
+  enabled: boolean
+  /** Empty: a random token is made and printed at start. */
+  token: string
+}
+
 export interface TopicsConfig {
   events: string
   invalid: string
@@ -158,7 +174,7 @@ export interface ProduceConfig {
 }
 
 export interface RedisConfig {
-  /** Empty disables dedupe. */
+  /** Empty: dedupe and caps in this process only. */
   url: string
   dedupe_ttl_seconds: number
   /** How long a "pending" mark lives if the process dies between mark and ack. */
@@ -190,7 +206,9 @@ export interface FramewireConfig {
   node_id: string
   ingest: IngestConfig
   worker: WorkerProcessConfig
+  bus: BusConfig
   kafka: KafkaConfig
+  console: ConsoleConfig
   topics: TopicsConfig
   produce: ProduceConfig
   redis: RedisConfig

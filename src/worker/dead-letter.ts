@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { Bus, TopicSpec } from '../bus/bus.ts'
+import { type BusLayout, topicSpec } from '../bus/create-bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
 
@@ -33,13 +34,9 @@ const MAX_APPEND_BACKOFF_MS = 5000
 
 /** The connector instance's dead-letter topic, `<dlq_prefix><name>`, laid out like the other topics. */
 export const deadLetterTopic = (
-  config: Pick<FramewireConfig, 'topics' | 'kafka'>,
+  config: Pick<FramewireConfig, 'topics'> & BusLayout,
   connectorName: string,
-): TopicSpec => ({
-  topic: `${config.topics.dlq_prefix}${connectorName}`,
-  partitions: config.kafka.partitions,
-  replicationFactor: config.kafka.replication_factor,
-})
+): TopicSpec => topicSpec(config, `${config.topics.dlq_prefix}${connectorName}`)
 
 export class DeadLetterWriterClosedError extends Error {
   override name = 'DeadLetterWriterClosedError'

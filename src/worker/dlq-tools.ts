@@ -11,7 +11,7 @@ import { connectorAgent } from './worker-group.ts'
 
 /** What `framewire dlq inspect|replay <connector>` needs. */
 export interface DlqContext {
-  config: Pick<FramewireConfig, 'topics' | 'kafka' | 'connectors'>
+  config: Pick<FramewireConfig, 'topics' | 'bus' | 'kafka' | 'connectors'>
   bus: Bus
   logger: Logger
   /** Where the listing, progress bar and summary go. */

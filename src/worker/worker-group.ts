@@ -11,7 +11,8 @@ import { deadLetterTopic } from './dead-letter.ts'
 
 export interface WorkerGroupOptions {
   /** `redis.url` shares connector caps across processes (in-process caps without it); `sources` are checked. */
-  config: Pick<FramewireConfig, 'topics' | 'kafka'> & Partial<Pick<FramewireConfig, 'redis' | 'sources'>>
+  config: Pick<FramewireConfig, 'topics' | 'bus' | 'kafka'> &
+    Partial<Pick<FramewireConfig, 'redis' | 'sources'>>
   bus: Bus
   logger: Logger
   /** Connector definitions by type (connectors/index.ts). */

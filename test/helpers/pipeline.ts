@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { pino } from 'pino'
 import { inject } from 'vitest'
@@ -10,13 +12,22 @@ import type { FramewireConfig } from '../../src/config/types.ts'
 export const WRITE_KEY = 'test-write-key-0001'
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 
-/** A config on the test broker and Redis, with topics unique to this test so tests never see each other. */
-export function testConfigYaml(yamlExtra = ''): string {
+export type BusType = FramewireConfig['bus']['type']
+/** The buses a parametrised suite runs against. */
+export const BUSES: BusType[] = ['kafka', 'embedded']
+
+/**
+ * A config on the test broker (or an embedded bus in a fresh temporary file) and Redis, with topics unique
+ * to this test so tests never see each other.
+ */
+export function testConfigYaml(yamlExtra = '', bus: BusType = 'kafka'): string {
   const id = randomUUID().slice(0, 8)
+  const busPath = join(tmpdir(), `framewire-test-${id}`, 'bus.db')
   return `
 node_id: test-node
 ingest: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }
 worker: { ops_host: 127.0.0.1, ops_port: 0 }
+bus: { type: ${bus}, path: ${busPath} }
 kafka: { brokers: [${inject('kafkaBrokers').join(', ')}], partitions: 3, group_prefix: fw.${id}. }
 topics: { events: fw.events.${id}, invalid: fw.invalid.${id}, dlq_prefix: fw.dlq.${id}. }
 redis: { url: ${inject('redisUrl')} }
@@ -27,8 +38,12 @@ sources:
 ${yamlExtra}`
 }
 
-export function testConfig(yamlExtra = '', env: NodeJS.ProcessEnv = {}): FramewireConfig {
-  return parseConfig(testConfigYaml(yamlExtra), 'test.yaml', connectorTypes, env)
+export function testConfig(
+  yamlExtra = '',
+  env: NodeJS.ProcessEnv = {},
+  bus: BusType = 'kafka',
+): FramewireConfig {
+  return parseConfig(testConfigYaml(yamlExtra, bus), 'test.yaml', connectorTypes, env)
 }
 
 export async function startPipeline(config: FramewireConfig, role: Role = 'ingest') {

@@ -107,6 +107,7 @@ async function setup(overrides: Partial<ConnectorConfig> = {}) {
       invalid: `fw.test.invalid.${id}`,
       dlq_prefix: `fw.test.dlq.${id}.`,
     },
+    bus: { type: 'kafka' as const, path: '', partitions: 2, retention_hours: 1, retention_bytes: 1 },
     kafka: {
       brokers: inject('kafkaBrokers'),
       client_id: 'worker-test',

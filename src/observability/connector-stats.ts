@@ -43,8 +43,8 @@ export async function takeSnapshot(): Promise<StatsSnapshot> {
   const connectors = new Map<string, ConnectorCounts>()
   const of = (labels: Partial<Record<string, string | number>>) => {
     const name = String(labels.connector)
-    let counts = connectors.get(name)
-    if (!counts) connectors.set(name, (counts = { delivered: 0, deadLettered: 0, circuit: 0, buckets: [] }))
+    const counts = connectors.get(name) ?? { delivered: 0, deadLettered: 0, circuit: 0, buckets: [] }
+    connectors.set(name, counts)
     return counts
   }
   for (const v of await valuesOf('framewire_connector_delivered_total')) of(v.labels).delivered = v.value

@@ -7,7 +7,9 @@ import type { FramewireConfig } from '../config/types.ts'
 import { buildIngestApp } from '../ingest/app.ts'
 import { EventDedupe } from '../ingest/dedupe.ts'
 import { createEventValidator } from '../ingest/event-validator.ts'
+import { memoryDedupeStore } from '../ingest/memory-dedupe-store.ts'
 import { ingestMetrics } from '../ingest/metrics.ts'
+import { redisDedupeStore } from '../ingest/redis-dedupe-store.ts'
 import { SourceRegistry } from '../ingest/sources.ts'
 
 export interface RunningIngest {
@@ -59,12 +61,16 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
     sources,
     logger,
     validator: createEventValidator(),
-    dedupe: new EventDedupe(redis, config.redis.dedupe_ttl_seconds, config.redis.pending_ttl_seconds),
+    dedupe: new EventDedupe(
+      redis ? redisDedupeStore(redis) : memoryDedupeStore(config.redis.local_dedupe_max_ids),
+      config.redis.dedupe_ttl_seconds,
+      config.redis.pending_ttl_seconds,
+    ),
     appender,
-    // Without Kafka nothing can be accepted; without Redis ingest still accepts (no dedupe), so it stays ready.
+    // Without the bus nothing can be accepted; without Redis ingest still accepts (no dedupe), so it stays ready.
     async checkReady() {
       await bus.ping()
-      if (!redis) return { bus: 'ok', redis: 'disabled' }
+      if (!redis) return { bus: 'ok', redis: 'not configured: dedupe in this process' }
       const redisState = await redis.ping().then(
         () => 'ok',
         () => 'unavailable: accepting without dedupe',

@@ -305,6 +305,12 @@ export const configSchema = {
           default: 60,
           description: 'How long an unacknowledged claim on an event_id lives if its node dies.',
         },
+        local_dedupe_max_ids: {
+          ...positiveInt,
+          default: 1_000_000,
+          description:
+            'Without Redis: event_ids remembered in memory (about 150 bytes each); oldest go first.',
+        },
       },
     },
     sources: {

@@ -179,6 +179,8 @@ export interface RedisConfig {
   dedupe_ttl_seconds: number
   /** How long a "pending" mark lives if the process dies between mark and ack. */
   pending_ttl_seconds: number
+  /** Without Redis: how many event_ids the in-process dedupe remembers. */
+  local_dedupe_max_ids: number
 }
 
 export interface IngestConfig {

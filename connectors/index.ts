@@ -3,6 +3,7 @@ import amplitude from './amplitude/index.ts'
 import bigquery from './bigquery/index.ts'
 import datadog from './datadog/index.ts'
 import elasticsearch from './elasticsearch/index.ts'
+import file from './file/index.ts'
 import firehose from './firehose/index.ts'
 import ga4 from './ga4/index.ts'
 import heap from './heap/index.ts'
@@ -31,6 +32,7 @@ export const connectorTypes: Record<string, AnyConnectorDefinition> = {
   [bigquery.type]: bigquery,
   [datadog.type]: datadog,
   [elasticsearch.type]: elasticsearch,
+  [file.type]: file,
   [firehose.type]: firehose,
   [ga4.type]: ga4,
   [heap.type]: heap,

@@ -22,6 +22,7 @@ const minimal: Record<string, Record<string, unknown>> = {
   bigquery: { project_id: 'p', dataset: 'd', table: 't' },
   datadog: { api_key: 'k' },
   elasticsearch: { url: 'https://es.example.com:9200' },
+  file: { path: 'framewire-data/events.ndjson' },
   firehose: { region: 'eu-west-1', delivery_stream_name: 'events' },
   ga4: { measurement_id: 'G-ABC123', api_secret: 's' },
   heap: { app_id: '123' },

@@ -47,7 +47,9 @@ async function consume(bus: Bus, options: Partial<ConsumeOptions> & { commitEach
 
 const metricValue = async (name: string, suffix = '_count') => {
   const metric = await registry.getSingleMetric(name)?.get()
-  return metric?.values.find((v) => (v as { metricName?: string }).metricName === `${name}${suffix}`)?.value ?? 0
+  return (
+    metric?.values.find((v) => (v as { metricName?: string }).metricName === `${name}${suffix}`)?.value ?? 0
+  )
 }
 
 describe('embedded SQLite bus', () => {

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, expect, it } from 'vitest'
 import type { PlayerEvent } from '../../src/event.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { testConfigYaml, WRITE_KEY } from '../helpers/pipeline.ts'
 import { envelope, playerView } from '../helpers/player-events.ts'
 import { startWebhookStandIn } from '../stand-ins/webhook.ts'
@@ -15,14 +15,6 @@ const children: ChildProcess[] = []
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL')
 })
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 it('applies config changes under steady load without a failed request, a lost or a duplicated delivery', async () => {
   const [a, b] = await Promise.all([startWebhookStandIn(), startWebhookStandIn()])

@@ -320,6 +320,7 @@ async function startFramewire(label: string, sinks: Sinks): Promise<Framewire> {
   const config = {
     node_id: 'bench-e2e',
     ingest: { host: '127.0.0.1', port },
+    bus: { type: 'kafka' },
     kafka: { brokers: flags.brokers.split(','), client_id: 'framewire-bench-e2e', group_prefix: groupPrefix },
     topics: {
       events: topic,

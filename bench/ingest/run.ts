@@ -408,10 +408,17 @@ interface FramewireVariant {
   label: string
   lingerMs?: number
   redis: boolean
+  bus: 'kafka' | 'embedded'
 }
 
 interface FramewireFigures extends ServerFigures {
-  config: { linger_ms: number; linger_is_default: boolean; redis_dedupe: boolean; topic: string }
+  config: {
+    linger_ms: number
+    linger_is_default: boolean
+    redis_dedupe: boolean
+    bus: FramewireVariant['bus']
+    topic: string
+  }
 }
 
 async function runFramewire(variant: FramewireVariant, generator: BatchGenerator): Promise<FramewireFigures> {
@@ -419,10 +426,14 @@ async function runFramewire(variant: FramewireVariant, generator: BatchGenerator
   const port = await freePort()
   const topic = `fw.events.bench-${runId}-${variant.label}`
   const invalid = `fw.invalid.bench-${runId}-${variant.label}`
-  createdTopics.push(topic, invalid)
+  if (variant.bus === 'kafka') createdTopics.push(topic, invalid)
   const config = {
     node_id: 'bench',
     ingest: { host: '127.0.0.1', port },
+    bus:
+      variant.bus === 'kafka'
+        ? { type: 'kafka' }
+        : { type: 'embedded', path: join(workDir, `bus-${variant.label}.db`) },
     kafka: { brokers: flags.brokers.split(','), client_id: 'framewire-bench' },
     topics: { events: topic, invalid },
     ...(variant.lingerMs === undefined ? {} : { produce: { linger_ms: variant.lingerMs } }),
@@ -446,6 +457,7 @@ async function runFramewire(variant: FramewireVariant, generator: BatchGenerator
         linger_ms: variant.lingerMs ?? DEFAULT_LINGER_MS,
         linger_is_default: variant.lingerMs === undefined,
         redis_dedupe: variant.redis,
+        bus: variant.bus,
         topic,
       },
     }
@@ -507,19 +519,36 @@ async function main() {
   const ceiling = await runCeiling(generator)
   summary('ceiling', ceiling)
   const framewire = await runFramewire(
-    { label: mainLinger === undefined ? 'main' : `linger${mainLinger}`, lingerMs: mainLinger, redis: true },
+    {
+      label: mainLinger === undefined ? 'main' : `linger${mainLinger}`,
+      lingerMs: mainLinger,
+      redis: true,
+      bus: 'kafka',
+    },
     generator,
   )
   summary('framewire', framewire)
+  // The same ingest on the embedded SQLite bus: only the bus differs (Redis dedupe in both).
+  const embedded = await runFramewire(
+    { label: 'embedded', lingerMs: mainLinger, redis: true, bus: 'embedded' },
+    generator,
+  )
+  summary('framewire on the embedded bus', embedded)
 
   const investigation: FramewireFigures[] = []
   for (const linger of sweepLingers) {
-    const f = await runFramewire({ label: `linger${linger}`, lingerMs: linger, redis: true }, generator)
+    const f = await runFramewire(
+      { label: `linger${linger}`, lingerMs: linger, redis: true, bus: 'kafka' },
+      generator,
+    )
     summary(`framewire linger_ms=${linger}`, f)
     investigation.push(f)
   }
   if (flags['sweep-no-redis']) {
-    const f = await runFramewire({ label: 'noredis', lingerMs: mainLinger, redis: false }, generator)
+    const f = await runFramewire(
+      { label: 'noredis', lingerMs: mainLinger, redis: false, bus: 'kafka' },
+      generator,
+    )
     summary('framewire without Redis dedupe', f)
     investigation.push(f)
   }
@@ -590,6 +619,17 @@ async function main() {
     ratios: {
       note: 'framewire / ceiling: events_per_s higher is better (1.0 = as fast as parsing and validating alone); latency ratios lower is better; cpu_per_event = ceiling CPU per event / framewire CPU per event, the events/s ratio both would reach with a whole core each (steadier on a busy machine)',
       ...mainRatios,
+    },
+    embedded_bus: {
+      note: 'the same ingest with the embedded SQLite bus (WAL, synchronous=FULL, group commit) instead of Kafka; events_per_s_vs_kafka > 1 means faster than Kafka in this run',
+      figures: embedded,
+      events_per_s_vs_kafka: round(embedded.load.events_per_s / framewire.load.events_per_s, 2),
+      p99_latency_vs_kafka: round(embedded.load.latency_ms.p99 / framewire.load.latency_ms.p99, 2),
+      cpu_per_event_vs_kafka:
+        embedded.server_cpu_us_per_event && framewire.server_cpu_us_per_event
+          ? round(framewire.server_cpu_us_per_event / embedded.server_cpu_us_per_event, 2)
+          : null,
+      vs_ceiling: ratios(embedded),
     },
     ...(investigation.length > 0
       ? { investigation: summariseInvestigation(framewire, investigation, ratios) }

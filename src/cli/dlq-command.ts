@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
-import { createKafkaBus } from '../bus/kafka-bus.ts'
+import { createBus } from '../bus/create-bus.ts'
 import { loadConfigFile } from '../config/load.ts'
 import { createLogger } from '../observability/logger.ts'
 import { inspectDeadLetters, replayDeadLetters } from '../worker/dlq-tools.ts'
@@ -10,11 +10,11 @@ export function registerDlqCommands(program: Command) {
   const context = (file: string) => {
     const config = loadConfigFile(file, connectorTypes)
     const logger = createLogger({ level: 'warn' })
-    const bus = createKafkaBus({
-      brokers: config.kafka.brokers,
-      clientId: `${config.kafka.client_id}-dlq`,
+    // On the embedded bus this opens the running process's file beside it, in a consumer group of its own.
+    const bus = createBus(
+      { ...config, kafka: { ...config.kafka, client_id: `${config.kafka.client_id}-dlq` } },
       logger,
-    })
+    )
     return { config, bus, logger, out: process.stdout }
   }
   dlq

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Bus } from '../bus/bus.ts'
 import { CoalescingAppender } from '../bus/coalescing-appender.ts'
 import type { FramewireConfig } from '../config/types.ts'
+import { startConsole } from '../console/start-console.ts'
 import { buildIngestApp } from '../ingest/app.ts'
 import { EventDedupe } from '../ingest/dedupe.ts'
 import { createEventValidator } from '../ingest/event-validator.ts'
@@ -16,6 +17,8 @@ export interface RunningIngest {
   /** host:port the server listens on. */
   address: string
   sources: SourceRegistry
+  /** The live event console, when enabled; `url` carries the token, for printing in development. */
+  console?: { token: string; url: string }
   /** Stops accepting, waits for requests in flight and their produce acks. */
   stop(): Promise<void>
 }
@@ -56,6 +59,7 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
     },
   })
   const sources = new SourceRegistry(config.sources)
+  const consoleService = config.console.enabled ? await startConsole(config, bus, logger) : undefined
   const app = await buildIngestApp({
     config,
     sources,
@@ -77,6 +81,7 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
       )
       return { bus: 'ok', redis: redisState }
     },
+    ...(consoleService ? { console: consoleService } : {}),
   })
   await app.listen({ host: config.ingest.host, port: config.ingest.port })
   const info = app.server.address()
@@ -85,8 +90,10 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
   return {
     address,
     sources,
+    ...(consoleService ? { console: consoleService.announce(address) } : {}),
     async stop() {
       await app.close()
+      await consoleService?.stop()
       await appender.drain()
       redis?.disconnect()
     },

@@ -3,6 +3,7 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { FramewireConfig } from '../config/types.ts'
+import { type ConsoleRouteDeps, registerConsole } from '../console/console-routes.ts'
 import { registerOpsRoutes } from '../observability/ops-routes.ts'
 import { type AcceptDeps, acceptEvents } from './accept-events.ts'
 import { HttpError } from './http-error.ts'
@@ -16,6 +17,8 @@ export interface IngestAppDeps extends Omit<AcceptDeps, 'log' | 'maxEvents' | 'p
   logger: Logger
   /** Resolves when the bus and Redis can serve; rejects with the reason otherwise. */
   checkReady(): Promise<Record<string, string>>
+  /** The live event console at /console, when enabled. */
+  console?: ConsoleRouteDeps
 }
 
 const EVENTS_ROUTE = '/v1/events'
@@ -128,5 +131,6 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
   })
 
   registerOpsRoutes(app, deps.checkReady)
+  if (deps.console) await registerConsole(app, deps.console, EVENTS_ROUTE, deps.sources)
   return app
 }

@@ -6,6 +6,7 @@ import { type Role, startFramewire } from '../app/start.ts'
 import { ConfigError, parseConfig } from '../config/load.ts'
 import { createLogger } from '../observability/logger.ts'
 import { registerConfigCommands } from './config-command.ts'
+import { registerDevCommands } from './dev-command.ts'
 import { registerDlqCommands } from './dlq-command.ts'
 import { registerKafkaCommands } from './kafka-command.ts'
 
@@ -41,6 +42,7 @@ program
 registerKafkaCommands(program)
 registerDlqCommands(program)
 registerConfigCommands(program)
+registerDevCommands(program)
 
 try {
   await program.parseAsync()

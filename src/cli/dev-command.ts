@@ -1,0 +1,48 @@
+import type { Command } from 'commander'
+import { pino } from 'pino'
+import { runDev } from '../dev/run-dev.ts'
+import { createLogger } from '../observability/logger.ts'
+
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1`)
+  return n
+}
+
+export function registerDevCommands(program: Command) {
+  program
+    .command('dev')
+    .description('run ingest, workers and console in one process; with --demo, simulated players send views')
+    .option('-c, --config <file>', 'YAML config file', 'examples/framewire.yaml')
+    .option('--demo', 'start simulated players posting realistic views to the ingest', false)
+    .option(
+      '--duration <seconds>',
+      'end the run (with its summary) after this many seconds',
+      positiveInt('--duration'),
+    )
+    .option('--players <n>', 'simulated players playing at the same time', positiveInt('--players'), 200)
+    .option(
+      '--seed <n>',
+      'seed of the simulation: the same seed plays the same views',
+      positiveInt('--seed'),
+      1,
+    )
+    .action(
+      async (o: { config: string; demo: boolean; duration?: number; players: number; seed: number }) => {
+        // stdout carries the banner and the summary; logs go to stderr.
+        const logger = createLogger({ destination: pino.destination(2) })
+        await runDev(
+          {
+            config: o.config,
+            demo: o.demo,
+            players: o.players,
+            seed: o.seed,
+            ...(o.duration === undefined ? {} : { durationSeconds: o.duration }),
+          },
+          logger,
+        )
+        // Clients of the bus and Redis may keep timers alive after stopping.
+        process.exit(0)
+      },
+    )
+}

@@ -35,4 +35,15 @@ describe('examples/', () => {
     const config = parseConfig(readFileSync(path, 'utf8'), path, connectorTypes, env)
     expect(config.sources.length).toBeGreaterThan(0)
   })
+
+  it('framewire.yaml (npm start) needs nothing but Node.js: embedded bus, no Redis, offline destinations', () => {
+    const path = 'examples/framewire.yaml'
+    const config = parseConfig(readFileSync(path, 'utf8'), path, connectorTypes, {})
+    expect(config.bus).toMatchObject({ type: 'embedded', path: 'framewire-data/bus.db' })
+    expect(config.redis.url).toBe('')
+    expect(config.connectors.map((c) => [c.type, c.settings.path ?? c.settings.url])).toEqual([
+      ['file', 'framewire-data/events.ndjson'],
+      ['webhook', 'http://127.0.0.1:8099/hook'],
+    ])
+  })
 })

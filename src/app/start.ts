@@ -19,6 +19,11 @@ export interface Running {
 
 export async function startFramewire(config: FramewireConfig, role: Role, logger: Logger): Promise<Running> {
   const bus = createBus(config, logger)
+  if (config.bus.type === 'embedded' && role !== 'all')
+    logger.warn(
+      { role },
+      'the embedded bus is built for one process running ingest and workers; other processes see its appends only by polling (250 ms)',
+    )
   await bus.ensureTopics([topicSpec(config, config.topics.events), topicSpec(config, config.topics.invalid)])
   const workers =
     role === 'ingest' ? undefined : await startWorkers({ config, bus, logger, connectors: connectorTypes })

@@ -62,7 +62,8 @@ export async function registerConsole(
       scope.get('/app.js', serve('app.js'))
       scope.get('/app.css', serve('app.css'))
 
-      scope.get('/stream', (request, reply) => {
+      // No HEAD twin: it would hold a stream open that can carry nothing.
+      scope.get('/stream', { exposeHeadRoute: false }, (request, reply) => {
         reply.hijack()
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',

@@ -37,9 +37,9 @@ export class StreamClient {
     this.#res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
   }
 
-  /** The items of `recent` this stream's filters keep, newest last, at most one budget's worth. */
+  /** The items of `recent` this stream's filters keep, newest last. */
   backlog(recent: readonly ConsoleItem[]): ConsoleItem[] {
-    return recent.filter((item) => matches(this.#filter, item)).slice(-this.#maxPerSecond)
+    return recent.filter((item) => matches(this.#filter, item))
   }
 
   offer(item: ConsoleItem, now = Date.now()): void {

@@ -1,7 +1,7 @@
 import { mkdir, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
-/** A file opened for appending whole chunks durably, one chunk at a time. */
+/** A file opened for appending whole chunks durably, never interleaved. */
 export interface AppendLog {
   /** Resolves once the whole chunk is on disk (fdatasync); on failure the file is cut back to before it. */
   append(text: string): Promise<void>
@@ -16,27 +16,38 @@ export async function openAppendLog(path: string): Promise<AppendLog> {
   const directory = await open(dirname(path), 'r')
   await directory.sync().finally(() => directory.close())
 
-  const write = async (text: string) => {
-    const { size } = await handle.stat()
-    try {
-      await handle.writeFile(text)
-      await handle.datasync()
-    } catch (error) {
-      // No half-written line stays behind for readers; the runtime retries the whole batch.
-      await handle.truncate(size).catch(() => undefined)
-      throw error
+  // Appends that arrive while a write is in progress wait for it, then go out together with one fsync
+  // (group commit): concurrent batches never interleave, and a busy connector pays one fsync per round.
+  let waiting: { text: string; resolve: () => void; reject: (error: unknown) => void }[] = []
+  let writing: Promise<void> | undefined
+
+  const writeWaiting = async () => {
+    while (waiting.length > 0) {
+      const group = waiting
+      waiting = []
+      let size: number | undefined
+      try {
+        size = (await handle.stat()).size
+        await handle.writeFile(group.map((g) => g.text).join(''))
+        await handle.datasync()
+        for (const g of group) g.resolve()
+      } catch (error) {
+        // No half-written line stays behind for readers; the runtime retries each batch.
+        if (size !== undefined) await handle.truncate(size).catch(() => undefined)
+        for (const g of group) g.reject(error)
+      }
     }
+    writing = undefined
   }
-  // Appends run one after the other, so concurrent batches never interleave and truncation is safe.
-  let tail: Promise<void> = Promise.resolve()
+
   return {
     append(text) {
-      const done = tail.then(() => write(text))
-      tail = done.catch(() => undefined)
+      const done = new Promise<void>((resolve, reject) => waiting.push({ text, resolve, reject }))
+      writing ??= writeWaiting()
       return done
     },
     async close() {
-      await tail
+      await writing
       await handle.close()
     },
   }

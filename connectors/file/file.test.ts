@@ -105,6 +105,19 @@ describe('append log', () => {
     expect(datasync).toHaveBeenCalledTimes(2)
   })
 
+  it('writes appends that arrive during a write together, with one fsync', async () => {
+    const path = join(dir, 'log.ndjson')
+    const log = await openAppendLog(path)
+    const probe = await open(path, 'r')
+    const datasync = vi.spyOn(Object.getPrototypeOf(probe), 'datasync')
+    await probe.close()
+    await Promise.all(Array.from({ length: 8 }, (_, i) => log.append(`${i}\n`)))
+    await log.close()
+    expect(await readFile(path, 'utf8')).toBe('0\n1\n2\n3\n4\n5\n6\n7\n')
+    // The first append goes alone; the seven that queued behind it share the next fsync.
+    expect(datasync).toHaveBeenCalledTimes(2)
+  })
+
   it('fails on a full disk', async () => {
     const log = await openAppendLog('/dev/full')
     await expect(log.append('x\n')).rejects.toThrow(/ENOSPC/)

@@ -50,6 +50,8 @@ export async function openStream(url: string, headers: Record<string, string> = 
     headers: res.headers,
     messages,
     items,
+    /** Settles when the server ends the stream. */
+    ended: reading,
     async waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 5000): Promise<T> {
       const deadline = Date.now() + timeoutMs
       for (;;) {

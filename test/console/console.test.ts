@@ -25,6 +25,16 @@ describe('console set-up', () => {
     }
   })
 
+  it('ends open streams when the ingest stops, so a browser left open never holds up a shutdown', async () => {
+    const other = await startPipeline(testConfig(consoleYaml(), {}, 'embedded'), 'ingest')
+    const open = await openStream(`${other.url}/console/stream?token=${CONSOLE_TOKEN}`)
+    await open.waitFor('hello', () => open.messages.find((m) => m.event === 'hello'))
+    const started = Date.now()
+    await other.stop()
+    await open.ended
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+
   it('is absent unless enabled', async () => {
     const other = await startPipeline(testConfig('', {}, 'embedded'), 'ingest')
     try {

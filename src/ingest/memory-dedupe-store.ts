@@ -1,9 +1,4 @@
-import { type DedupeStore, PENDING } from './dedupe.ts'
-
-interface Entry {
-  value: string
-  expiresAt: number
-}
+import { DONE, type DedupeStore, PENDING } from './dedupe.ts'
 
 /**
  * Claims in this process's memory, for a single process without Redis. The window is bounded twice: by
@@ -11,28 +6,38 @@ interface Entry {
  * bounded at any event rate (about 150 bytes a key). Nothing survives a restart.
  */
 export function memoryDedupeStore(maxKeys: number, now: () => number = Date.now): DedupeStore {
-  // A Map iterates in insertion order; re-inserting on every write keeps the oldest writes first.
-  const entries = new Map<string, Entry>()
-  const put = (key: string, entry: Entry) => {
+  // One small integer per key (expiry in seconds since `base`, times two, plus 1 when done) keeps entries
+  // at a fraction of the size of objects. A Map iterates in insertion order, and re-inserting on every
+  // write keeps the oldest writes first.
+  const base = now()
+  const entries = new Map<string, number>()
+  const encode = (value: string, ttlSeconds: number, at: number) =>
+    (Math.ceil((at - base) / 1000) + ttlSeconds) * 2 + (value === DONE ? 1 : 0)
+  const put = (key: string, packed: number) => {
     entries.delete(key)
-    entries.set(key, entry)
+    entries.set(key, packed)
     for (const oldest of entries.keys()) {
       if (entries.size <= maxKeys) break
       entries.delete(oldest)
     }
   }
-  const live = (key: string, at: number) => {
-    const entry = entries.get(key)
-    if (entry && entry.expiresAt <= at) entries.delete(key)
-    return entry && entry.expiresAt > at ? entry : undefined
+  /** The key's value while it lives, else undefined (and the key is dropped). */
+  const live = (key: string, at: number): string | undefined => {
+    const packed = entries.get(key)
+    if (packed === undefined) return undefined
+    if (Math.floor(packed / 2) * 1000 <= at - base) {
+      entries.delete(key)
+      return undefined
+    }
+    return packed % 2 === 1 ? DONE : PENDING
   }
   return {
     async claim(keys, pendingTtlSeconds) {
       const at = now()
       return keys.map((key) => {
         const previous = live(key, at)
-        if (previous) return previous.value
-        put(key, { value: PENDING, expiresAt: at + pendingTtlSeconds * 1000 })
+        if (previous !== undefined) return previous
+        put(key, encode(PENDING, pendingTtlSeconds, at))
         return ''
       })
     },
@@ -40,7 +45,7 @@ export function memoryDedupeStore(maxKeys: number, now: () => number = Date.now)
       const at = now()
       for (const key of keys) {
         if (value === '') entries.delete(key)
-        else put(key, { value, expiresAt: at + ttlSeconds * 1000 })
+        else put(key, encode(value, ttlSeconds, at))
       }
     },
   }

@@ -1,4 +1,4 @@
-import { DONE, type DedupeStore, PENDING } from './dedupe.ts'
+import { type DedupeStore, DONE, PENDING } from './dedupe.ts'
 
 /**
  * Claims in this process's memory, for a single process without Redis. The window is bounded twice: by

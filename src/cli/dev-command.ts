@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { pino } from 'pino'
 import { runDev } from '../dev/run-dev.ts'
 import { createLogger } from '../observability/logger.ts'
+
+/** The bundled dev config, found from this file so `framewire dev` works from any directory. */
+const BUNDLED_CONFIG = fileURLToPath(new URL('../../examples/framewire.yaml', import.meta.url))
 
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value)
@@ -13,7 +17,11 @@ export function registerDevCommands(program: Command) {
   program
     .command('dev')
     .description('run ingest, workers and console in one process; with --demo, simulated players send views')
-    .option('-c, --config <file>', 'YAML config file', 'examples/framewire.yaml')
+    .option(
+      '-c, --config <file>',
+      'YAML config file (default: the bundled examples/framewire.yaml)',
+      BUNDLED_CONFIG,
+    )
     .option('--demo', 'start simulated players posting realistic views to the ingest', false)
     .option(
       '--duration <seconds>',

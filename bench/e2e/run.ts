@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { type Admin, Kafka, logLevel } from 'kafkajs'
 import { stringify } from 'yaml'
 import { kafkaVersion } from '../../src/bus/local-kafka.ts'
+import { openSqliteLog } from '../../src/bus/sqlite-log.ts'
 import { configSchema } from '../../src/config/schema.ts'
 import { createEventValidator } from '../../src/ingest/event-validator.ts'
 import { type BatchGenerator, createBatchGenerator } from '../ingest/batches.ts'
@@ -84,6 +85,8 @@ const { values: flags } = parseArgs({
     hang: { type: 'string', default: 'amplitude' },
     /** Rates (events/s) at which the hanging run is repeated; each is compared with the healthy run at that rate. */
     'hang-rates': { type: 'string', default: '5000' },
+    /** Rates (events/s) at which a healthy run on the embedded bus follows the Kafka one; each is compared with it. */
+    'embedded-rates': { type: 'string', default: '5000' },
     /** autocannon instances started 1000/phases ms apart. */
     phases: { type: 'string', default: '50' },
     'per-connection-rate': { type: 'string', default: '2' },
@@ -126,6 +129,10 @@ const rates = rateList('rates', flags.rates)
 const steps = rateList('steps', flags.steps)
 if (steps.some((r, i) => i > 0 && r <= (steps[i - 1] as number))) throw new Error('--steps must increase')
 const hangRates = flags['hang-rates'] === '' ? [] : rateList('hang-rates', flags['hang-rates'])
+const embeddedRates =
+  flags['embedded-rates'] === '' ? [] : rateList('embedded-rates', flags['embedded-rates'])
+if (embeddedRates.some((r) => !rates.includes(r)))
+  throw new Error('each --embedded-rates rate must be in --rates')
 const durationS = positive('duration', flags.duration ?? (quick ? '10' : '60'))
 const warmupS = positive('warmup', flags.warmup ?? (quick ? '5' : '10'))
 const stepDurationS = positive('step-duration', flags['step-duration'] ?? (quick ? '5' : '15'))
@@ -291,7 +298,12 @@ async function startSinks(rebuild: AmplitudeRebuild | null): Promise<Sinks> {
   }
 }
 
+type BusType = 'kafka' | 'embedded'
+
 interface Framewire {
+  bus: BusType
+  /** The embedded bus's SQLite file. */
+  busPath: string
   child: ChildProcess
   pid: number
   url: string
@@ -312,15 +324,16 @@ const connectorSettings = (ports: Record<SinkName, number>) => ({
 
 const createdTopicsPrefix = `bench-e2e-${runId}`
 
-async function startFramewire(label: string, sinks: Sinks): Promise<Framewire> {
+async function startFramewire(label: string, sinks: Sinks, bus: BusType): Promise<Framewire> {
   const port = await freePort()
+  const busPath = join(workDir, `bus-${label}.db`)
   const topic = `fw.events.${createdTopicsPrefix}-${label}`
   const groupPrefix = `${createdTopicsPrefix}-${label}.`
   const settings = connectorSettings(sinks.ports)
   const config = {
     node_id: 'bench-e2e',
     ingest: { host: '127.0.0.1', port },
-    bus: { type: 'kafka' },
+    bus: { type: bus, path: busPath },
     kafka: { brokers: flags.brokers.split(','), client_id: 'framewire-bench-e2e', group_prefix: groupPrefix },
     topics: {
       events: topic,
@@ -346,6 +359,8 @@ async function startFramewire(label: string, sinks: Sinks): Promise<Framewire> {
   if (child.pid === undefined) throw new Error('could not start Framewire')
   children.add(child)
   const fw: Framewire = {
+    bus,
+    busPath,
     child,
     pid: child.pid,
     url: `http://127.0.0.1:${port}`,
@@ -358,7 +373,8 @@ async function startFramewire(label: string, sinks: Sinks): Promise<Framewire> {
     >,
   }
   await waitReady(fw)
-  await waitGroupsStable(Object.values(fw.groups))
+  if (bus === 'kafka') await waitGroupsStable(Object.values(fw.groups))
+  else await waitLeases(fw)
   return fw
 }
 
@@ -426,6 +442,7 @@ async function waitGroupsStable(groups: string[], timeoutMs = 60_000) {
  * committed), this includes what the worker has not even fetched, so it grows when the worker falls behind.
  */
 async function backlog(fw: Framewire): Promise<Record<SinkName, number>> {
+  if (fw.bus === 'embedded') return embeddedBacklog(fw)
   const a = await admin()
   // Committed offsets first, then the log end: read the other way round, a commit in between could make a
   // backlog negative.
@@ -445,6 +462,45 @@ async function backlog(fw: Framewire): Promise<Record<SinkName, number>> {
     result[name] = lag
   }
   return result
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The embedded bus: the same readings from its SQLite file, opened beside the running process
+
+/** Waits until each connector's group holds its lease, i.e. its worker subscribed. */
+async function waitLeases(fw: Framewire, timeoutMs = 60_000) {
+  const log = openSqliteLog(fw.busPath)
+  try {
+    const deadline = Date.now() + timeoutMs
+    while (
+      !Object.values(fw.groups).every((g) => (log.statements.lease.get(g)?.expires_at ?? 0) > Date.now())
+    ) {
+      if (Date.now() > deadline) throw new Error(`embedded bus groups not subscribed within ${timeoutMs} ms`)
+      await sleep(250)
+    }
+  } finally {
+    log.close()
+  }
+}
+
+/** Log end minus committed offset per connector group, as for Kafka; offsets below retention count from the low end. */
+function embeddedBacklog(fw: Framewire): Record<SinkName, number> {
+  const log = openSqliteLog(fw.busPath)
+  try {
+    const topic = log.topic(fw.topic)
+    const result = {} as Record<SinkName, number>
+    for (const name of SINK_NAMES) {
+      let lag = 0
+      for (let p = 0; topic && p < topic.partitions; p++) {
+        const committed = log.committed(fw.groups[name], topic.id, p) ?? log.lowWatermark(topic.id, p)
+        lag += log.highWatermark(topic.id, p) - committed
+      }
+      result[name] = lag
+    }
+    return result
+  } finally {
+    log.close()
+  }
 }
 
 /**
@@ -604,7 +660,11 @@ async function snapshot(fw: Framewire, sinks: Sinks, kPids: number[], rPids: num
     redis: cpuOfAll(rPids),
     metrics,
     backlog: await backlog(fw),
-    commits: await offsetCommitRecords(),
+    // Kafka: records appended to __consumer_offsets; embedded: the bus's write transactions.
+    commits:
+      fw.bus === 'kafka'
+        ? await offsetCommitRecords()
+        : counter(metrics, 'framewire_bus_write_seconds_count'),
   }
 }
 
@@ -670,8 +730,11 @@ interface WindowFigures {
   disturbed: boolean
   /** Cores other processes used in the second before the run started (after waiting for quiet). */
   other_processes_before_run: number | null
-  /** Offset commits per second on the broker (records appended to __consumer_offsets; all groups). */
-  kafka_offset_commits_per_s: number
+  bus: BusType
+  /** Kafka: offset commits per second on the broker (records appended to __consumer_offsets; all groups). */
+  kafka_offset_commits_per_s: number | null
+  /** Embedded bus: write transactions per second (group commits of appends and offset commits). */
+  embedded_bus_writes_per_s: number | null
   sustained: { ok: boolean; reasons: string[] }
 }
 
@@ -825,7 +888,11 @@ async function measureWindow(
     framewire_event_loop_lag_p99_ms: ms(lagP99),
     disturbed: others !== null && others > DISTURBED_CORES,
     other_processes_before_run: null,
-    kafka_offset_commits_per_s: Math.round((after.commits - before.commits) / wall),
+    bus: fw.bus,
+    kafka_offset_commits_per_s:
+      fw.bus === 'kafka' ? Math.round((after.commits - before.commits) / wall) : null,
+    embedded_bus_writes_per_s:
+      fw.bus === 'embedded' ? Math.round((after.commits - before.commits) / wall) : null,
     sustained: { ok: true, reasons: [] },
   }
   figures.sustained = verdict(figures)
@@ -888,14 +955,15 @@ async function fixedRateRun(
   hanging: SinkName | null,
   sinks: Sinks,
   generator: BatchGenerator,
+  bus: BusType = 'kafka',
 ): Promise<WindowFigures> {
   log(
-    `${label}: ${rate} events/s${hanging ? `, ${hanging} hanging` : ''}, ${warmupS} s warm-up + ${durationS} s`,
+    `${label}: ${rate} events/s on the ${bus} bus${hanging ? `, ${hanging} hanging` : ''}, ${warmupS} s warm-up + ${durationS} s`,
   )
   const othersBefore = await waitOthersQuiet([sinks.pid])
   sinks.hang(hanging)
   sinks.clear()
-  const fw = await startFramewire(label, sinks)
+  const fw = await startFramewire(label, sinks, bus)
   let load: FixedRateLoad | undefined
   try {
     load = startFixedRate(loadOptions(fw, rate, generator))
@@ -935,7 +1003,7 @@ async function staircase(sinks: Sinks, generator: BatchGenerator) {
   const othersBefore = await waitOthersQuiet([sinks.pid])
   sinks.hang(null)
   sinks.clear()
-  const fw = await startFramewire('staircase', sinks)
+  const fw = await startFramewire('staircase', sinks, 'kafka')
   const results: WindowFigures[] = []
   let load: FixedRateLoad | undefined
   try {
@@ -1069,11 +1137,14 @@ async function main() {
 
   const healthy = new Map<number, WindowFigures>()
   const hangingRuns = new Map<number, WindowFigures>()
+  const embeddedRuns = new Map<number, WindowFigures>()
   for (const rate of rates) {
     healthy.set(rate, await fixedRateRun(`healthy-${rate}`, rate, null, sinks, generator))
     // Right after the healthy run at the same rate, so the two see the same machine.
     if (hangRates.includes(rate))
       hangingRuns.set(rate, await fixedRateRun(`hanging-${hang}-${rate}`, rate, hang, sinks, generator))
+    if (embeddedRates.includes(rate))
+      embeddedRuns.set(rate, await fixedRateRun(`embedded-${rate}`, rate, null, sinks, generator, 'embedded'))
   }
   const stairs = await staircase(sinks, generator)
   sinks.child.disconnect()
@@ -1113,6 +1184,26 @@ async function main() {
               p99_histogram: ratio(f.connectors[n].histogram_ms.p99, base.connectors[n].histogram_ms.p99),
               p50_exact: ratio(f.connectors[n].exact_ms.p50, base.connectors[n].exact_ms.p50),
               max_exact: ratio(f.connectors[n].exact_ms.max, base.connectors[n].exact_ms.max),
+            },
+          ]),
+        ),
+      ]
+    }),
+  )
+
+  const embeddedRatios = Object.fromEntries(
+    [...embeddedRuns].map(([rate, f]) => {
+      const base = healthy.get(rate) as WindowFigures
+      return [
+        `embedded_vs_kafka_at_${rate}`,
+        Object.fromEntries(
+          SINK_NAMES.map((n) => [
+            n,
+            {
+              p99_exact: ratio(f.connectors[n].exact_ms.p99, base.connectors[n].exact_ms.p99),
+              p99_histogram: ratio(f.connectors[n].histogram_ms.p99, base.connectors[n].histogram_ms.p99),
+              p50_exact: ratio(f.connectors[n].exact_ms.p50, base.connectors[n].exact_ms.p50),
+              sustained_on_embedded: f.sustained.ok,
             },
           ]),
         ),
@@ -1161,14 +1252,21 @@ async function main() {
           { sustained: f.sustained.ok, disturbed: f.disturbed, ...perConnectorTable(f) },
         ]),
       ),
+      embedded_bus_latency_ms: Object.fromEntries(
+        [...embeddedRuns].map(([rate, f]) => [
+          `embedded_${rate}`,
+          { sustained: f.sustained.ok, disturbed: f.disturbed, ...perConnectorTable(f) },
+        ]),
+      ),
       highest_sustained_events_per_s: stairs.highest_sustained_events_per_s,
       highest_is_lower_bound: stairs.highest_is_lower_bound,
       first_not_sustained: stairs.first_not_sustained,
     },
     ratios: {
-      note: 'the same invocation’s runs: higher rate ÷ baseline rate, and hanging ÷ healthy at the same rate (other connectors only)',
+      note: 'the same invocation’s runs: higher rate ÷ baseline rate, hanging ÷ healthy at the same rate (other connectors only), and the embedded bus ÷ Kafka at the same rate',
       ...p99Ratios,
       ...hangRatios,
+      ...embeddedRatios,
     },
     machine: {
       ...machine,
@@ -1201,6 +1299,7 @@ async function main() {
       all_steps: flags['all-steps'],
       hang,
       hang_rates: hangRates,
+      embedded_rates: embeddedRates,
       phases,
       per_connection_rate: perConnectionRate,
       connect_wait_s: connectWaitS,
@@ -1217,7 +1316,8 @@ async function main() {
     method: {
       framewire:
         'node bin/framewire.js start --role all: ingest and the three connector workers in one process (one event loop), ' +
-        'a new events topic and kafka.group_prefix per run, Redis dedupe on, every other setting at its default',
+        'a new events topic and kafka.group_prefix per run, Redis dedupe on, every other setting at its default; ' +
+        'the embedded runs use bus.type embedded (a new SQLite file per run) instead of Kafka, all else equal',
       connectors: {
         names_and_types: SINK_NAMES,
         batching: {
@@ -1269,7 +1369,9 @@ async function main() {
       generator: 'bench/ingest/batches.ts: fresh event_ids, 256 simulated players',
       amplitude_rebuild: rebuild,
     },
-    runs: Object.fromEntries([...healthy.values(), ...hangingRuns.values()].map((f) => [f.label, f])),
+    runs: Object.fromEntries(
+      [...healthy.values(), ...hangingRuns.values(), ...embeddedRuns.values()].map((f) => [f.label, f]),
+    ),
     staircase: stairs,
   }
 

@@ -194,7 +194,8 @@ describe.each(BUSES)('console on the %s bus', (bus) => {
 
     it("pushes each connector's figures once a second", async () => {
       // A second counts what was delivered within it: keep delivering until one has been sampled.
-      const sending = setInterval(() => void post(pipeline.url, [playerEvent('heartbeat')]), 200)
+      const posts: Promise<unknown>[] = []
+      const sending = setInterval(() => posts.push(post(pipeline.url, [playerEvent('heartbeat')])), 200)
       const busy = await stream
         .waitFor(
           'a second with deliveries',
@@ -207,6 +208,8 @@ describe.each(BUSES)('console on the %s bus', (bus) => {
           10_000,
         )
         .finally(() => clearInterval(sending))
+      // Every post settles before the suite stops the ingest, so none is cut off unanswered.
+      await Promise.all(posts)
       if (busy.event !== 'stats') throw new Error('not stats')
       expect(busy.data.connectors.map((c) => c.connector).sort()).toEqual(['amplitude', 'datadog', 'webhook'])
       const webhook = busy.data.connectors.find((c) => c.connector === 'webhook')

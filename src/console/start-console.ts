@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { localUrl } from '../app/local-url.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
 import { consoleToken } from './console-auth.ts'
@@ -17,14 +18,6 @@ export interface ConsoleService extends ConsoleRouteDeps {
   /** Logs where the console is, once the ingest listens on `address` (host:port). */
   announce(address: string): { token: string; url: string }
   stop(): Promise<void>
-}
-
-/** A URL a browser on this machine can open, also when the ingest listens on every interface. */
-function browsableHost(address: string): string {
-  const host = address.slice(0, address.lastIndexOf(':'))
-  const port = address.slice(address.lastIndexOf(':') + 1)
-  if (host === '0.0.0.0' || host === '::') return `localhost:${port}`
-  return host.includes(':') ? `[${host}]:${port}` : address
 }
 
 /** The console's moving parts: the token, the tail of the bus, the stats sampler and the hub they feed. */
@@ -50,7 +43,7 @@ export async function startConsole(
     hub,
     bundle,
     announce(address) {
-      const page = `http://${browsableHost(address)}/console`
+      const page = `${localUrl(address)}/console`
       const url = `${page}?token=${encodeURIComponent(token)}`
       // A generated token exists nowhere else: the log is the only way to learn it.
       if (generated) log.info({ url }, 'console ready, with a generated token')

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { connectorTypes } from '../../connectors/index.ts'
+import { localUrl } from '../app/local-url.ts'
 import { startFramewire } from '../app/start.ts'
 import { parseConfig } from '../config/load.ts'
 import type { FramewireConfig } from '../config/types.ts'
@@ -111,15 +112,6 @@ function target(c: FramewireConfig['connectors'][number], receiver: DevReceiver 
   if (receiver && settings.url === receiver.url)
     return `${receiver.url} (the dev receiver, checks signatures)`
   return typeof settings.url === 'string' ? settings.url : c.type
-}
-
-/** A URL for local clients: a wildcard listen address is reached through the loopback. */
-export function localUrl(address: string): string {
-  const colon = address.lastIndexOf(':')
-  const host = address.slice(0, colon)
-  const port = address.slice(colon + 1)
-  if (host === '0.0.0.0' || host === '::' || host === '') return `http://127.0.0.1:${port}`
-  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`
 }
 
 async function elapsed(ms: number, signal: AbortSignal): Promise<string> {

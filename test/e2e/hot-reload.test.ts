@@ -6,7 +6,7 @@ import { request } from 'undici'
 import { afterAll, expect, it } from 'vitest'
 import type { PlayerEvent } from '../../src/event.ts'
 import { freePort } from '../helpers/free-port.ts'
-import { testConfigYaml, WRITE_KEY } from '../helpers/pipeline.ts'
+import { testConfigYaml, WRITE_KEY, waitReady } from '../helpers/pipeline.ts'
 import { envelope, playerView } from '../helpers/player-events.ts'
 import { startWebhookStandIn } from '../stand-ins/webhook.ts'
 import { until } from './harness.ts'
@@ -36,14 +36,7 @@ it('applies config changes under steady load without a failed request, a lost or
   })
   children.push(child)
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 100; i++) {
-    const up = await request(`${url}/readyz`).then(
-      (r) => r.body.dump().then(() => r.statusCode === 200),
-      () => false,
-    )
-    if (up) break
-    await new Promise((r) => setTimeout(r, 200))
-  }
+  await waitReady(url)
 
   const statuses: number[] = []
   const sent: PlayerEvent[] = []

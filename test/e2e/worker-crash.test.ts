@@ -9,7 +9,7 @@ import { openSqliteLog } from '../../src/bus/sqlite-log.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { PlayerEvent } from '../../src/event.ts'
 import { freePort } from '../helpers/free-port.ts'
-import { startPipeline, testConfigYaml, WRITE_KEY } from '../helpers/pipeline.ts'
+import { startPipeline, testConfigYaml, WRITE_KEY, waitReady } from '../helpers/pipeline.ts'
 import { envelope, playerView } from '../helpers/player-events.ts'
 import { connectorsYaml, postViews, startStandIns, until } from './harness.ts'
 
@@ -79,19 +79,6 @@ it('loses nothing when a worker is killed with SIGKILL mid-batch and restarted',
     await standIns.close()
   }
 }, 180_000)
-
-async function waitReady(url: string) {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const ready = await request(`${url}/readyz`).then(
-      (r) => r.body.text().then(() => r.statusCode === 200),
-      () => false,
-    )
-    if (ready) return
-    if (Date.now() > deadline) throw new Error(`${url} not ready within 30 s`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 /** Posts views until stopped, remembering which events were acknowledged (202) and which were only sent. */
 function postUntilStopped(url: string) {

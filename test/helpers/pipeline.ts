@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { pino } from 'pino'
+import { request } from 'undici'
 import { inject } from 'vitest'
 import { connectorTypes } from '../../connectors/index.ts'
 import { type Role, type Running, startFramewire } from '../../src/app/start.ts'
@@ -81,4 +82,18 @@ export async function readTopic(
   await new Promise((r) => setTimeout(r, 300))
   await consumer.disconnect()
   return got
+}
+
+/** Waits until a Framewire process started by a test answers /readyz with 200. */
+export async function waitReady(url: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ready = await request(`${url}/readyz`).then(
+      (r) => r.body.dump().then(() => r.statusCode === 200),
+      () => false,
+    )
+    if (ready) return
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
 }

@@ -4,6 +4,7 @@ import { createConnection } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { processAlive } from './process-alive.ts'
 
 /**
  * A single-node KRaft broker on loopback for development, tests and CI. The broker jars come from Maven
@@ -137,12 +138,7 @@ function pidFile(options: LocalKafkaOptions) {
 function runningPid(options: LocalKafkaOptions): number | undefined {
   if (!existsSync(pidFile(options))) return undefined
   const pid = Number(readFileSync(pidFile(options), 'utf8'))
-  try {
-    process.kill(pid, 0)
-    return pid
-  } catch {
-    return undefined
-  }
+  return processAlive(pid) ? pid : undefined
 }
 
 export interface KafkaStatus {

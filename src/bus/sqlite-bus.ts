@@ -5,6 +5,7 @@ import { Histogram } from 'prom-client'
 import { FAST_BUCKETS, registry } from '../observability/metrics.ts'
 import type { Bus, ConsumeOptions, OutgoingRecord, Subscription, TopicSpec } from './bus.ts'
 import { partitionOf } from './partition-of.ts'
+import { processAlive } from './process-alive.ts'
 import { GroupMember } from './sqlite-consumer.ts'
 import { openSqliteLog, type PendingCommit, type PendingRecord, type Topic } from './sqlite-log.ts'
 import { enforceRetention } from './sqlite-retention.ts'
@@ -118,18 +119,9 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
       set.add(done)
     })
 
-  const pidAlive = (pid: number) => {
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM'
-    }
-  }
-
   const takeLease = log.db.transaction((group: string) => {
     const lease = log.statements.lease.get(group)
-    const ownerGone = lease?.host === hostname() && !pidAlive(lease.pid)
+    const ownerGone = lease?.host === hostname() && !processAlive(lease.pid)
     if (lease && lease.owner !== owner && lease.expires_at > Date.now() && !ownerGone)
       throw new Error(
         `consumer group "${group}" is in use by process ${lease.pid} on ${lease.host}; one process per group on the embedded bus`,

@@ -60,7 +60,8 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
   let pendingRecords: PendingRecord[] = []
   let pendingCommits = new Map<string, PendingCommit>()
   let waiters: Waiter[] = []
-  let flushScheduled = false
+  /** The flush queued for the end of this event-loop turn, if any. */
+  let scheduled: NodeJS.Immediate | undefined
 
   const topicOf = (name: string): Topic => {
     const cached = topics.get(name) ?? log.topic(name)
@@ -70,7 +71,7 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
   }
 
   const flush = () => {
-    flushScheduled = false
+    scheduled = undefined
     const [records, commits, settled] = [pendingRecords, [...pendingCommits.values()], waiters]
     ;[pendingRecords, pendingCommits, waiters] = [[], new Map(), []]
     const started = performance.now()
@@ -92,10 +93,7 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
     if (closed) return Promise.reject(new Error('the embedded bus is closed'))
     pendingRecords.push(...records)
     if (commit) pendingCommits.set(`${commit.group}\0${commit.topicId}\0${commit.partition}`, commit)
-    if (!flushScheduled) {
-      flushScheduled = true
-      setImmediate(flush)
-    }
+    scheduled ??= setImmediate(flush)
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }))
   }
 
@@ -119,6 +117,9 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
       set.add(done)
     })
 
+  const holdLease = (group: string) =>
+    log.statements.setLease.run(group, owner, process.pid, hostname(), Date.now() + LEASE_MS)
+
   const takeLease = log.db.transaction((group: string) => {
     const lease = log.statements.lease.get(group)
     const ownerGone = lease?.host === hostname() && !processAlive(lease.pid)
@@ -126,13 +127,13 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
       throw new Error(
         `consumer group "${group}" is in use by process ${lease.pid} on ${lease.host}; one process per group on the embedded bus`,
       )
-    log.statements.setLease.run(group, owner, process.pid, hostname(), Date.now() + LEASE_MS)
+    holdLease(group)
   })
 
   const renewLeases = setInterval(() => {
     for (const group of groups.keys()) {
       try {
-        log.statements.setLease.run(group, owner, process.pid, hostname(), Date.now() + LEASE_MS)
+        holdLease(group)
       } catch (err) {
         logger.warn({ err, group }, 'could not renew consumer group lease')
       }
@@ -234,7 +235,11 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
     async close() {
       if (closed) return
       for (const members of groups.values()) for (const m of [...members]) leave(m)
-      if (flushScheduled) flush()
+      // Written now rather than at the end of the turn, when the file is closed.
+      if (scheduled) {
+        clearImmediate(scheduled)
+        flush()
+      }
       closed = true
       clearInterval(renewLeases)
       clearInterval(retention)

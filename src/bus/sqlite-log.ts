@@ -123,23 +123,22 @@ export function openSqliteLog(path: string) {
 
   /** Appends and commits in one transaction: concurrent callers share its fsync. */
   const write = db.transaction((records: PendingRecord[], commits: PendingCommit[], now: number) => {
-    const next = new Map<string, number>()
+    // The next offset of each partition this transaction appends to, keyed `topicId:partition`.
+    const next = new Map<string, { topicId: number; partition: number; offset: number }>()
     for (const r of records) {
       const position = `${r.topicId}:${r.partition}`
-      let offset = next.get(position)
-      if (offset === undefined) {
-        offset = statements.nextOffset.get(r.topicId, r.partition)?.next_offset
+      let lane = next.get(position)
+      if (!lane) {
+        const offset = statements.nextOffset.get(r.topicId, r.partition)?.next_offset
         if (offset === undefined)
           throw new Error(`partition ${r.partition} of topic ${r.topicId} does not exist`)
+        lane = { topicId: r.topicId, partition: r.partition, offset }
+        next.set(position, lane)
       }
       const headers = r.headers && Object.keys(r.headers).length > 0 ? JSON.stringify(r.headers) : null
-      statements.insertRecord.run(r.topicId, r.partition, offset, r.key, r.value, headers, now)
-      next.set(position, offset + 1)
+      statements.insertRecord.run(r.topicId, r.partition, lane.offset++, r.key, r.value, headers, now)
     }
-    for (const [position, offset] of next) {
-      const [topicId, partition] = position.split(':').map(Number)
-      statements.setNextOffset.run(offset, topicId, partition)
-    }
+    for (const lane of next.values()) statements.setNextOffset.run(lane.offset, lane.topicId, lane.partition)
     for (const c of commits) statements.commit.run(c.group, c.topicId, c.partition, c.nextOffset)
   })
 

@@ -1,11 +1,10 @@
-import type { MetricValue } from 'prom-client'
 import {
   type ConnectorStats,
   type StatsSnapshot,
   statsBetween,
   takeSnapshot,
+  valuesOf,
 } from '../observability/connector-stats.ts'
-import { registry } from '../observability/metrics.ts'
 
 /** What a `framewire dev` run did, from this process's metrics registry. */
 
@@ -29,8 +28,7 @@ export interface RunStats {
 
 /** Sum of a counter over all its label sets. */
 async function total(name: string): Promise<number> {
-  const values = ((await registry.getSingleMetric(name)?.get())?.values ?? []) as MetricValue<string>[]
-  return values.reduce((sum, v) => sum + v.value, 0)
+  return (await valuesOf(name)).reduce((sum, v) => sum + v.value, 0)
 }
 
 export async function takeRunSnapshot(): Promise<RunSnapshot> {

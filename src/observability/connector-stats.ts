@@ -36,7 +36,8 @@ export interface ConnectorStats {
 
 const CIRCUIT = ['closed', 'open', 'half-open'] as const
 
-const valuesOf = async (name: string): Promise<MetricValueWithName<string>[]> =>
+/** The current values of one metric of this process's registry ([] when it is not registered). */
+export const valuesOf = async (name: string): Promise<MetricValueWithName<string>[]> =>
   ((await registry.getSingleMetric(name)?.get())?.values ?? []) as MetricValueWithName<string>[]
 
 export async function takeSnapshot(): Promise<StatsSnapshot> {

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Node 20 cannot run TypeScript itself; tsx compiles the sources on load.
-import { register } from 'tsx/esm/api'
-
-register()
+// Node 24 strips the TypeScript types itself (tsconfig's erasableSyntaxOnly keeps the sources strippable).
 await import('../src/cli/main.ts')

@@ -262,7 +262,6 @@ async function startSinks(rebuild: AmplitudeRebuild | null): Promise<Sinks> {
   const logFd = openSync(join(workDir, 'sinks.log'), 'a')
   // Forked after this process was pinned: the sinks inherit the load generator's CPU.
   const child = fork(join(ROOT, 'bench/e2e/sinks.ts'), [JSON.stringify(rebuild)], {
-    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', logFd, logFd, 'ipc'],
     cwd: ROOT,
   })

@@ -4,7 +4,7 @@
  * with the same compiled data dictionary — and nothing else: no Redis dedupe, no enrichment, no Kafka
  * produce. It answers 202 with the same body shape. Framewire's throughput is reported as a share of this.
  *
- *   node --import tsx bench/ingest/ceiling-server.ts --port 8181 --write-key <key>
+ *   node bench/ingest/ceiling-server.ts --port 8181 --write-key <key>
  *
  * Prints one JSON line {"listening": "host:port"} on stdout once it accepts requests.
  */

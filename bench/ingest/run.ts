@@ -389,7 +389,7 @@ async function runCeiling(generator: BatchGenerator): Promise<ServerFigures> {
   log('ceiling server (Fastify + parse + schema validation, no Kafka/Redis)')
   const port = await freePort()
   const server = spawnServer(
-    ['--import', 'tsx', 'bench/ingest/ceiling-server.ts', '--port', String(port), '--write-key', writeKey],
+    ['bench/ingest/ceiling-server.ts', '--port', String(port), '--write-key', writeKey],
     join(workDir, 'ceiling.log'),
     port,
   )

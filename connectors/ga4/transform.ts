@@ -121,7 +121,10 @@ class ParamList {
   readonly params: Record<string, Ga4ParamValue> = {}
   #count = 0
 
-  constructor(private readonly options: TransformOptions) {}
+  private readonly options: TransformOptions
+  constructor(options: TransformOptions) {
+    this.options = options
+  }
 
   /** Adds a param unless the list is full, the name is unusable or the value is empty. */
   add(rawName: string, value: unknown): void {

@@ -26,10 +26,12 @@ export class CoalescingAppender {
   private timer: NodeJS.Timeout | undefined
   private readonly inFlight = new Set<Promise<void>>()
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly options: CoalescingOptions,
-  ) {}
+  private readonly bus: Bus
+  private readonly options: CoalescingOptions
+  constructor(bus: Bus, options: CoalescingOptions) {
+    this.bus = bus
+    this.options = options
+  }
 
   append(records: OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve()

@@ -24,10 +24,12 @@ export class GroupMember {
   #resumed: (() => void) | undefined
   #resumeSignal: Promise<void> = Promise.resolve()
 
-  constructor(
-    readonly options: ConsumeOptions,
-    private readonly context: ReaderContext,
-  ) {}
+  readonly options: ConsumeOptions
+  private readonly context: ReaderContext
+  constructor(options: ConsumeOptions, context: ReaderContext) {
+    this.options = options
+    this.context = context
+  }
 
   get paused(): boolean {
     return this.#paused
@@ -87,12 +89,16 @@ export class GroupMember {
 class PartitionReader {
   #stopped = false
 
-  constructor(
-    readonly topic: Topic,
-    readonly partition: number,
-    private readonly member: GroupMember,
-    private readonly context: ReaderContext,
-  ) {}
+  readonly topic: Topic
+  readonly partition: number
+  private readonly member: GroupMember
+  private readonly context: ReaderContext
+  constructor(topic: Topic, partition: number, member: GroupMember, context: ReaderContext) {
+    this.topic = topic
+    this.partition = partition
+    this.member = member
+    this.context = context
+  }
 
   stop(): void {
     this.#stopped = true

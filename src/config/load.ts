@@ -19,8 +19,10 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
+  readonly problems: ConfigProblem[]
+  constructor(problems: ConfigProblem[]) {
     super(problems.map((p) => `${p.where} ${p.path || '/'}: ${p.message}`).join('\n'))
+    this.problems = problems
     this.name = 'ConfigError'
   }
 }

@@ -81,10 +81,11 @@ class ViewTimeline {
   #percentIndex = 0
   #qualified = false
 
-  constructor(
-    private readonly rng: Random,
-    private readonly input: ViewInput,
-  ) {
+  private readonly rng: Random
+  private readonly input: ViewInput
+  constructor(rng: Random, input: ViewInput) {
+    this.rng = rng
+    this.input = input
     this.#content = input.title.content
     this.#bandwidth = input.viewer.bandwidthKbps
   }

@@ -19,10 +19,9 @@ export class PlayerSdk {
   #sending: Promise<void> = Promise.resolve()
   readonly #timer: NodeJS.Timeout
 
-  constructor(
-    private readonly send: SendBatch,
-    flushMs: number,
-  ) {
+  private readonly send: SendBatch
+  constructor(send: SendBatch, flushMs: number) {
+    this.send = send
     this.#timer = setInterval(() => void this.flush(), flushMs)
   }
 

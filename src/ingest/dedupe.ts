@@ -22,11 +22,14 @@ export interface DedupeStore {
  * destinations drop by key.
  */
 export class EventDedupe {
-  constructor(
-    private readonly store: DedupeStore | undefined,
-    private readonly ttlSeconds: number,
-    private readonly pendingTtlSeconds: number,
-  ) {}
+  private readonly store: DedupeStore | undefined
+  private readonly ttlSeconds: number
+  private readonly pendingTtlSeconds: number
+  constructor(store: DedupeStore | undefined, ttlSeconds: number, pendingTtlSeconds: number) {
+    this.store = store
+    this.ttlSeconds = ttlSeconds
+    this.pendingTtlSeconds = pendingTtlSeconds
+  }
 
   private keys(source: string, eventIds: string[]) {
     return eventIds.map((id) => `fw:dedupe:${source}:${id}`)

@@ -55,8 +55,10 @@ export interface CompileOptions {
 
 /** A pipeline the config describes wrongly; `problems` carry paths from the connector entry. */
 export class PipelineConfigError extends Error {
-  constructor(readonly problems: PipelineProblem[]) {
+  readonly problems: PipelineProblem[]
+  constructor(problems: PipelineProblem[]) {
     super(problems.map((p) => `/${p.path.join('/')}: ${p.message}`).join('\n'))
+    this.problems = problems
     this.name = 'PipelineConfigError'
   }
 }

@@ -162,12 +162,11 @@ export class RedisTokenSource implements TokenSource {
   readonly #burst: number
   readonly #budget: number
 
-  constructor(
-    private readonly redis: Redis,
-    key: string,
-    options: TokenBucketOptions,
-    private readonly now: () => number = Date.now,
-  ) {
+  private readonly redis: Redis
+  private readonly now: () => number
+  constructor(redis: Redis, key: string, options: TokenBucketOptions, now: () => number = Date.now) {
+    this.redis = redis
+    this.now = now
     this.#base = `{${key}}`
     this.#rate = options.ratePerSecond ?? 0
     this.#burst = burstOf(options)

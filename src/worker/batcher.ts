@@ -34,7 +34,10 @@ export class Batcher<T> {
   #inFlight = 0
   #idleWaiters: (() => void)[] = []
 
-  constructor(private readonly options: BatcherOptions<T>) {}
+  private readonly options: BatcherOptions<T>
+  constructor(options: BatcherOptions<T>) {
+    this.options = options
+  }
 
   add(item: T): void {
     const bytes = this.options.sizeOf(item)

@@ -6,10 +6,12 @@ export class BufferLimit {
   #held = 0
   #waiters: (() => void)[] = []
 
-  constructor(
-    private readonly limit: number,
-    private readonly onChange: (held: number) => void = () => {},
-  ) {}
+  private readonly limit: number
+  private readonly onChange: (held: number) => void
+  constructor(limit: number, onChange: (held: number) => void = () => {}) {
+    this.limit = limit
+    this.onChange = onChange
+  }
 
   get held(): number {
     return this.#held

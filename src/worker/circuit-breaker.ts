@@ -13,10 +13,12 @@ export class CircuitBreaker {
   #probing = false
   #timer: NodeJS.Timeout | undefined
 
-  constructor(
-    private readonly config: CircuitBreakerConfig,
-    private readonly onChange: (state: CircuitState) => void,
-  ) {}
+  private readonly config: CircuitBreakerConfig
+  private readonly onChange: (state: CircuitState) => void
+  constructor(config: CircuitBreakerConfig, onChange: (state: CircuitState) => void) {
+    this.config = config
+    this.onChange = onChange
+  }
 
   get state(): CircuitState {
     return this.#state

@@ -62,11 +62,13 @@ export class DeadLetterWriter {
     this.#closing.signal.addEventListener('abort', () => reject(new DeadLetterWriterClosedError(this.topic)))
   })
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly topic: string,
-    private readonly log: Logger,
-  ) {
+  private readonly bus: Bus
+  private readonly topic: string
+  private readonly log: Logger
+  constructor(bus: Bus, topic: string, log: Logger) {
+    this.bus = bus
+    this.topic = topic
+    this.log = log
     this.#closed.catch(() => {})
   }
 

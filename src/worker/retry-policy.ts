@@ -13,10 +13,12 @@ export interface AttemptState {
  * recovering from the same outage do not retry in lockstep. A destination's Retry-After is a floor.
  */
 export class RetryPolicy {
-  constructor(
-    private readonly config: Omit<RetryConfig, 'request_timeout_ms'>,
-    private readonly random: () => number = Math.random,
-  ) {}
+  private readonly config: Omit<RetryConfig, 'request_timeout_ms'>
+  private readonly random: () => number
+  constructor(config: Omit<RetryConfig, 'request_timeout_ms'>, random: () => number = Math.random) {
+    this.config = config
+    this.random = random
+  }
 
   /** A fresh full-jitter delay before attempt `attempts + 1`. */
   backoffMs(attempts: number): number {

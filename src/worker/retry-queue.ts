@@ -8,7 +8,10 @@ export class RetryQueue<T> {
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
-  constructor(private readonly onDue: (items: T[]) => void) {}
+  private readonly onDue: (items: T[]) => void
+  constructor(onDue: (items: T[]) => void) {
+    this.onDue = onDue
+  }
 
   schedule(item: T, at: number): void {
     let low = 0

@@ -60,7 +60,10 @@ export class WorkerGroup {
   /** Shared by the caps of every connector of this process; connected when the first cap needs it. */
   #redis: Redis | undefined
 
-  constructor(private readonly options: WorkerGroupOptions) {}
+  private readonly options: WorkerGroupOptions
+  constructor(options: WorkerGroupOptions) {
+    this.options = options
+  }
 
   async add(config: ConnectorConfig): Promise<void> {
     if (this.#workers.has(config.name)) throw new Error(`connector "${config.name}" is already running`)

@@ -14,7 +14,6 @@ function settings(overrides: Partial<AmplitudeSettings> = {}): AmplitudeSettings
     api_key: API_KEY,
     region: 'us',
     event_naming: 'title',
-    exclude_types: [],
     min_id_length: 5,
     forward_client_ip: false,
     ...overrides,
@@ -45,7 +44,6 @@ describe('amplitude transform', () => {
       os_version: '15.3',
       language: 'en-GB',
     })
-    expect(amplitude.dedupeKey(event)).toBe(event.event_id)
   })
 
   it('names event types in title or raw style; custom events use their name', () => {
@@ -119,12 +117,9 @@ describe('amplitude transform', () => {
     expect(transform({}, settings({ forward_client_ip: true })).ip).toBe('203.0.113.0')
   })
 
-  it('cuts strings to 1024 characters and skips excluded types', () => {
+  it('cuts strings to 1024 characters', () => {
     const record = transform({ type: 'error', error: { code: 'x', message: 'e'.repeat(5000), fatal: true } })
     expect((record.event_properties.error as { message: string }).message).toHaveLength(1024)
-    const heartbeat = makeEvent({ type: 'heartbeat' })
-    expect(amplitude.transform(heartbeat, settings({ exclude_types: ['heartbeat'] }))).toBe(SKIP)
-    expect(amplitude.transform(heartbeat, settings())).not.toBe(SKIP)
   })
 
   it('keeps batches under 2000 events and 1 MB including the envelope', () => {
@@ -162,10 +157,15 @@ describe('amplitude response readings', () => {
     expect(outcomes[1]).toMatchObject({ afterMs: 0 })
   })
 
-  it('400 without indexes rejects everything', () => {
-    const outcomes = outcomesFor400(records, '{"code":400,"error":"Invalid API key"}')
+  it('400 without indexes rejects everything, but a refused key pauses', () => {
+    const outcomes = outcomesFor400(records, '{"code":400,"error":"Request missing required field"}')
+    expect(outcomes.every((o) => o.kind === 'rejected')).toBe(true)
+    const refused = outcomesFor400(records, '{"code":400,"error":"Invalid API key"}')
     expect(
-      outcomes.every((o) => o.kind === 'rejected' && o.reason === 'Amplitude 400: Invalid API key'),
+      refused.every(
+        (o) =>
+          o.kind === 'paused' && o.cause === 'credentials' && o.reason === 'Amplitude 400: Invalid API key',
+      ),
     ).toBe(true)
   })
 
@@ -214,11 +214,8 @@ describe('amplitude send against the stand-in', () => {
 
   it('delivers a view; a resend is deduplicated by insert_id', async () => {
     s = await startAmplitudeStandIn({ apiKey: API_KEY })
-    const config = settings({ server_url: s.endpoint, exclude_types: ['heartbeat'] })
-    const view = makeView(30)
-    const batch = makeBatch(amplitude, config, view)
-    expect(batch.length).toBe(view.filter((e) => e.type !== 'heartbeat').length)
-    expect(batch.length).toBeLessThan(30)
+    const config = settings({ server_url: s.endpoint })
+    const batch = makeBatch(amplitude, config, makeView(30))
 
     expect(await send(batch, config)).toEqual(batch.map(() => ({ kind: 'delivered' })))
     expect(s.uniqueCount()).toBe(batch.length)
@@ -229,14 +226,15 @@ describe('amplitude send against the stand-in', () => {
     expect(s.duplicatesDropped()).toBe(batch.length)
   })
 
-  it('a wrong API key is refused by the stand-in → every item rejected', async () => {
+  it('a wrong API key is refused by the stand-in → the connector pauses, nothing is rejected', async () => {
     s = await startAmplitudeStandIn({ apiKey: API_KEY })
     const config = settings({ server_url: s.endpoint, api_key: 'not-the-key' })
     const outcomes = await send(makeBatch(amplitude, config, makeView(4)), config)
     expect(outcomes).toHaveLength(4)
     for (const outcome of outcomes) {
       expect(outcome).toMatchObject({
-        kind: 'rejected',
+        kind: 'paused',
+        cause: 'credentials',
         status: 400,
         reason: 'Amplitude 400: Invalid API key',
       })
@@ -311,9 +309,18 @@ describe('amplitude send against the stand-in', () => {
     expect(outcomes.every((o) => o.kind === 'retry' && o.afterMs === THROTTLE_PAUSE_MS)).toBe(true)
 
     s.exceedDailyQuota({ users: ['user-over-quota'] })
+    // A batch entirely over quota pauses the connector for the quota window; mixed with others it waits alone.
     const quota = makeBatch(amplitude, config, [makeEvent({ user: { id: 'user-over-quota' } })])
     expect(await send(quota, config)).toEqual([
+      expect.objectContaining({ kind: 'paused', cause: 'quota', afterMs: DAILY_QUOTA_PAUSE_MS }),
+    ])
+    const mixed = makeBatch(amplitude, config, [
+      makeEvent({ user: { id: 'user-over-quota' } }),
+      makeEvent({ user: { id: 'user-within-quota' } }),
+    ])
+    expect(await send(mixed, config)).toEqual([
       expect.objectContaining({ kind: 'retry', afterMs: DAILY_QUOTA_PAUSE_MS }),
+      expect.objectContaining({ kind: 'retry', afterMs: 0 }),
     ])
   })
 

@@ -1,26 +1,9 @@
-import { defineConnector, SKIP } from '../../src/worker/connector.ts'
-import {
-  MAX_RESPONSE_BYTES,
-  outcomeForStatus,
-  outcomesForAll,
-  sendSplittingOnTooLarge,
-} from '../../src/worker/http-outcome.ts'
-import type { EventNaming } from '../common/event-naming.ts'
-import { post } from '../common/post.ts'
-import { eventNamingSetting, excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
-import { tooLargeResult } from '../common/too-large.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import { defineHttpConnector } from '../../src/worker/http-connector.ts'
+import { MAX_RESPONSE_BYTES } from '../../src/worker/http-outcome.ts'
+import { EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
 import { outcomesFor400, outcomesFor429 } from './response.ts'
 import { type AmplitudeEvent, toAmplitude } from './transform.ts'
-
-export interface AmplitudeSettings {
-  api_key: string
-  region: 'us' | 'eu'
-  server_url?: string
-  event_naming: EventNaming
-  exclude_types: string[]
-  min_id_length: number
-  forward_client_ip: boolean
-}
 
 // https://amplitude.com/docs/apis/analytics/http-v2 ("Regions" / "Endpoints").
 export const ENDPOINTS = {
@@ -36,51 +19,41 @@ export const MAX_REQUEST_BYTES = 1_000_000
 // Same page: min_id_length defaults to 5 for user_id and device_id.
 export const DEFAULT_MIN_ID_LENGTH = 5
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['api_key'],
-  properties: {
-    api_key: {
-      type: 'string',
+export const settingsSchema = Type.Object(
+  {
+    api_key: Type.String({
       minLength: 1,
       description:
         'Amplitude project API key (sent in the request body). Keep it out of the file: interpolate an environment variable (see README).',
-    },
-    region: {
-      type: 'string',
-      enum: ['us', 'eu'],
+    }),
+    region: StringEnum(['us', 'eu'] as const, {
       default: 'us',
       description: 'Data residency: "us" → api2.amplitude.com, "eu" → api.eu.amplitude.com.',
-    },
-    server_url: httpUrlSetting(
-      'Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).',
+    }),
+    server_url: Type.Optional(
+      HttpUrl('Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).'),
     ),
-    event_naming: eventNamingSetting(
+    event_naming: EventNamingSetting(
       'Amplitude event_type: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
     ),
-    exclude_types: excludeTypesSetting(
-      'Event types not sent to Amplitude. Consider ["heartbeat"]: heartbeats count against the event volume ' +
-        'and the per-device throughput limit without adding much product insight.',
-    ),
-    min_id_length: {
-      type: 'integer',
+    min_id_length: Type.Integer({
       minimum: 1,
       maximum: 1024,
       default: DEFAULT_MIN_ID_LENGTH,
       description:
         'Shortest user_id/device_id Amplitude accepts (sent as options.min_id_length when not 5). Shorter ids ' +
         'are not sent.',
-    },
-    forward_client_ip: {
-      type: 'boolean',
+    }),
+    forward_client_ip: Type.Boolean({
       default: false,
       description:
         'Send the client IP (as stored by ingest) as the event "ip" so Amplitude derives location from it. ' +
         'Off by default for privacy.',
-    },
+    }),
   },
-} as const
+  { additionalProperties: false },
+)
+export type AmplitudeSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: AmplitudeSettings): string {
   return settings.server_url ?? ENDPOINTS[settings.region]
@@ -99,7 +72,7 @@ function envelopeBytes(settings: AmplitudeSettings): number {
   )
 }
 
-export default defineConnector<AmplitudeSettings, AmplitudeEvent>({
+export default defineHttpConnector<AmplitudeSettings, AmplitudeEvent>({
   type: 'amplitude',
   description: 'Player events as Amplitude events through the HTTP V2 API (/2/httpapi).',
   settingsSchema,
@@ -109,54 +82,32 @@ export default defineConnector<AmplitudeSettings, AmplitudeEvent>({
     return { maxItems: MAX_EVENTS, maxBytes: MAX_REQUEST_BYTES - 1 - envelopeBytes(settings) }
   },
 
-  // Amplitude drops an event whose insert_id it saw in the last 7 days (HTTP V2 doc, "Event deduplication").
-  dedupeKey: (event) => event.event_id,
+  // Amplitude drops an event whose insert_id (= event_id) it saw in the last 7 days (HTTP V2 doc,
+  // "Event deduplication").
+  transform: (event, settings) => toAmplitude(event, settings),
 
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toAmplitude(event, settings)
+  request(items, settings) {
+    const events = items.map((item) => item.record)
+    return {
+      url: endpoint(settings),
+      // The HTTP V2 API validates Content-Type: application/json.
+      headers: { 'content-type': 'application/json', accept: '*/*' },
+      body: JSON.stringify({ api_key: settings.api_key, events, options: options(settings) }),
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+    }
   },
 
-  // JSON bytes plus the separating comma.
-  recordBytes: (record) => Buffer.byteLength(JSON.stringify(record)) + 1,
-
-  async send(batch, ctx) {
-    const { settings } = ctx
-    const url = endpoint(settings)
-    return sendSplittingOnTooLarge(batch, async (items) => {
-      const records = items.map((item) => item.record)
-      const body = JSON.stringify({ api_key: settings.api_key, events: records, options: options(settings) })
-      const res = await post(
-        url,
-        {
-          // The HTTP V2 API validates Content-Type: application/json.
-          headers: { 'content-type': 'application/json', accept: '*/*' },
-          body,
-          maxResponseBytes: MAX_RESPONSE_BYTES,
-        },
-        ctx,
-      )
-      const text = res.text
-      switch (res.statusCode) {
-        case 200:
-          return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
-        case 400:
-          return { outcomes: outcomesFor400(records, text) }
-        case 413:
-          // Split and resend (sendSplittingOnTooLarge); a single event that is still too large is rejected.
-          return tooLargeResult(items.length, 'Amplitude 413: payload too large', text)
-        case 429:
-          return { outcomes: outcomesFor429(records, text, res.headers['retry-after']) }
-        default:
-          // 500/502/504 "may or may not have been accepted" and 503 "not committed": both are retried, and
-          // insert_id keeps a retry of an already ingested event from counting twice.
-          return {
-            outcomes: outcomesForAll(
-              items.length,
-              outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers }),
-            ),
-          }
-      }
-    })
+  classify(res, items) {
+    const records = items.map((item) => item.record)
+    switch (res.statusCode) {
+      case 400:
+        return { outcomes: outcomesFor400(records, res.text) }
+      case 429:
+        return { outcomes: outcomesFor429(records, res.text, res.headers['retry-after']) }
+      default:
+        // 413 is split and resent; 500/502/504 "may or may not have been accepted" and 503 "not committed"
+        // are retried, and insert_id keeps a retry of an ingested event from counting twice.
+        return undefined
+    }
   },
 })

@@ -69,6 +69,15 @@ export function outcomesFor400(records: readonly AmplitudeEvent[], text: string)
     })
   }
 
+  if (reasons.size === 0 && /invalid api key/i.test(error)) {
+    // A revoked or rotated key refuses every request: hold the stream instead of dead-lettering it.
+    return records.map(() => ({
+      kind: 'paused',
+      cause: 'credentials',
+      reason: `Amplitude 400: ${error}`,
+      status: 400,
+    }))
+  }
   if (reasons.size === 0) {
     return records.map(() => ({
       kind: 'rejected',
@@ -143,6 +152,17 @@ export function outcomesFor429(
     return undefined
   })
 
+  if (records.every((record) => matches(record, quotaUsers, quotaDevices))) {
+    // Every event of the request is over its daily quota: pause for the quota window instead of
+    // spending attempts on each record.
+    return records.map(() => ({
+      kind: 'paused',
+      cause: 'quota',
+      reason: 'Amplitude 429: daily quota exceeded',
+      status: 429,
+      afterMs: Math.max(DAILY_QUOTA_PAUSE_MS, retryAfter ?? 0),
+    }))
+  }
   if (outcomes.every((outcome) => outcome === undefined)) {
     return records.map(() => ({
       kind: 'retry',

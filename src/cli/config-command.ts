@@ -18,7 +18,9 @@ export function registerConfigCommands(program: Command) {
     })
   config
     .command('test <file>')
-    .description('print the exact request a connector would send for a sample event, without any network')
+    .description(
+      'print the exact request(s) a connector would make for a sample event; opens no client and no socket',
+    )
     .requiredOption('--connector <name>', 'connector name from the config')
     .requiredOption('--event <sample.json>', 'a player event as a collector sends it')
     .option('--source <name>', 'the source the event comes from (default: the first one)')
@@ -47,16 +49,19 @@ export function registerConfigCommands(program: Command) {
         loaded.sources.map((s) => s.name),
       )
       if ('droppedBy' in preview) {
-        console.log(`${o.connector} would not receive this event: dropped by its ${preview.droppedBy} stage`)
+        const why =
+          preview.droppedBy === 'refused'
+            ? 'refused by the connector before any request (see its README)'
+            : `dropped by its ${preview.droppedBy} stage`
+        console.log(
+          `${o.connector} would not ${preview.droppedBy === 'refused' ? 'send' : 'receive'} this event: ${why}`,
+        )
         return
       }
-      if (preview.outcome.kind === 'rejected' && preview.requests.length === 0) {
-        console.log(`${o.connector} would not send this event: ${preview.outcome.reason}`)
-      }
-      for (const r of preview.requests) {
-        console.log(`${r.method} ${r.url}`)
-        for (const [k, v] of Object.entries(r.headers)) console.log(`${k}: ${v}`)
-        console.log(`\n${r.body}\n`)
+      for (const call of preview.calls) {
+        console.log(call.title)
+        for (const [k, v] of Object.entries(call.headers)) console.log(`${k}: ${v}`)
+        console.log(`\n${call.body}\n`)
       }
     })
 }

@@ -1,24 +1,15 @@
 import { gunzipSync } from 'node:zlib'
-import { pino } from 'pino'
-import { MockAgent } from 'undici'
 import type { ConnectorConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
 import { compilePipeline } from '../pipeline/compile-pipeline.ts'
 import type { StageName } from '../pipeline/stages.ts'
-import { type Outcome, SKIP } from '../worker/connector.ts'
+import { type PlannedCall, SKIP } from '../worker/connector.ts'
 import type { AnyConnector } from '../worker/connector-worker.ts'
-
-export interface PreviewedRequest {
-  method: string
-  url: string
-  headers: Record<string, string>
-  body: string
-}
 
 const SECRET_KEY = /key|secret|token|password|credential/i
 /** Headers that carry credentials in encoded forms (Basic auth, signatures), masked whole. */
 const SECRET_HEADER =
-  /^(authorization|proxy-authorization|x-api-key|api-key|dd-api-key|x-amz-security-token)$/
+  /^(authorization|proxy-authorization|x-api-key|api-key|dd-api-key|x-amz-security-token|x-splunk-request-channel)$/
 
 /** Every secret-looking string in the settings, so it can be masked wherever it appears in a request. */
 function secretsOf(settings: unknown, key = ''): string[] {
@@ -29,20 +20,25 @@ function secretsOf(settings: unknown, key = ''): string[] {
   return []
 }
 
-function bodyText(body: unknown, encoding: string | undefined): string {
-  if (body === undefined || body === null) return ''
-  const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body as Uint8Array)
+function bodyText(body: string | Buffer, encoding: string | undefined): string {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
   return encoding === 'gzip' ? `${gunzipSync(bytes).toString()}\n(sent gzip-compressed)` : bytes.toString()
 }
 
-export type Preview =
-  | { requests: PreviewedRequest[]; outcome: Outcome }
-  | { droppedBy: StageName | 'transform' }
+/** A planned call as printable text, secrets masked. */
+export interface PreviewedCall {
+  /** `POST https://…`, or `@aws-sdk/client-kinesis PutRecords → stream` for SDK calls. */
+  title: string
+  headers: Record<string, string>
+  body: string
+}
+
+export type Preview = { calls: PreviewedCall[] } | { droppedBy: StageName | 'transform' | 'refused' }
 
 /**
- * Runs a connector's pipeline (routing, filters, sampling, privacy, mapping), transform and send for one
- * event against an HTTP dispatcher that answers every request itself, so nothing leaves the machine, and
- * returns the requests with secrets masked.
+ * Runs a connector's pipeline (routing, filters, sampling, privacy, mapping), transform and `plan` for one
+ * event, and returns the calls it would make with secrets masked. Nothing is opened, sent or written:
+ * `plan` is the connector's I/O-free request builder.
  */
 export async function previewRequests(
   connector: AnyConnector,
@@ -55,46 +51,33 @@ export async function previewRequests(
     droppedBy = stage
   })
   if (!event) return { droppedBy: droppedBy ?? 'routing' }
-  const record = connector.transform(event, config.settings as never)
+  const settings = config.settings as never
+  const record = connector.transform(event, settings)
   if (record === SKIP) return { droppedBy: 'transform' }
+  const planned = await connector.plan([{ record, event, dedupeKey: event.event_id }], settings)
+  if (planned.length === 0) return { droppedBy: 'refused' }
   const secrets = secretsOf(config.settings)
   const mask = (text: string) => secrets.reduce((out, s) => out.replaceAll(s, '***'), text)
-  const requests: PreviewedRequest[] = []
-  const agent = new MockAgent()
-  agent.disableNetConnect()
-  agent
-    .get(() => true)
-    .intercept({ path: () => true, method: () => true })
-    .reply((opts) => {
-      const headers = Object.fromEntries(
-        Object.entries(opts.headers ?? {}).map(([k, v]) => [
-          k.toLowerCase(),
-          SECRET_HEADER.test(k.toLowerCase()) ? '***' : mask(String(v)),
-        ]),
-      )
-      requests.push({
-        method: opts.method,
-        url: mask(`${opts.origin}${opts.path}`),
-        headers,
-        body: mask(bodyText(opts.body, headers['content-encoding'])),
-      })
-      return { statusCode: 200, data: '{}' }
-    })
-    .persist()
-  const log = pino({ level: 'silent' })
-  const resources = await connector.open?.(config.settings as never, { log, name: config.name })
-  try {
-    const [outcome] = await connector.send([{ record, event, dedupeKey: connector.dedupeKey(event) }], {
-      settings: config.settings as never,
-      resources,
-      http: agent,
-      signal: AbortSignal.timeout(5000),
-      log,
-      name: config.name,
-    })
-    return { requests, outcome: outcome ?? { kind: 'rejected', reason: 'the connector returned no outcome' } }
-  } finally {
-    await connector.close?.(resources)
-    await agent.close()
+  return { calls: planned.map((call) => printable(call, mask)) }
+}
+
+function printable(call: PlannedCall, mask: (text: string) => string): PreviewedCall {
+  if (call.kind === 'sdk') {
+    return {
+      title: mask(`${call.client} ${call.operation} → ${call.target}`),
+      headers: {},
+      body: mask(JSON.stringify(call.params, null, 2)),
+    }
+  }
+  const headers = Object.fromEntries(
+    Object.entries(call.headers).map(([k, v]) => {
+      const name = k.toLowerCase()
+      return [name, SECRET_HEADER.test(name) ? '***' : mask(v)]
+    }),
+  )
+  return {
+    title: mask(`${call.method} ${call.url}`),
+    headers,
+    body: mask(bodyText(call.body, headers['content-encoding'])),
   }
 }

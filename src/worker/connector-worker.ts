@@ -13,13 +13,15 @@ import { type DeadLetterEntry, type DeadLetterReason, DeadLetterWriter } from '.
 import { bodyExcerpt, ConnectorDisabledError } from './http-outcome.ts'
 import { type ConnectorMetrics, connectorMetrics, type SendResult } from './metrics.ts'
 import { OffsetTracker, type Ticket } from './offset-tracker.ts'
+import { PauseGate, type PauseState } from './pause-gate.ts'
 import { RetryPolicy } from './retry-policy.ts'
 import { RetryQueue } from './retry-queue.ts'
 
 /** A connector of any settings and record type, as the registry holds them. */
 export type AnyConnector = ConnectorDefinition<never, unknown>
 
-export type WorkerState = 'running' | 'stopping' | 'stopped' | 'disabled'
+/** disabled: the destination asked to stop; failed: the connector broke its contract (a bug). */
+export type WorkerState = 'running' | 'stopping' | 'stopped' | 'disabled' | 'failed'
 
 /** A record's final outcome; only then may its offset be committed. */
 export type Settlement = 'delivered' | 'dead_lettered' | 'skipped'
@@ -49,6 +51,8 @@ export interface ConnectorWorkerOptions {
    * they are (DLQ replay: dead-lettered events already went through it).
    */
   pipeline?: CompiledPipeline
+  /** How often a paused connector probes when the destination named no window (default 30 s). */
+  probeMs?: number
 }
 
 interface Source {
@@ -76,6 +80,17 @@ class SendTimeoutError extends Error {
   override name = 'SendTimeoutError'
 }
 
+/** A connector that answered a batch with the wrong number of outcomes: a bug, not a destination failure. */
+class ContractViolation extends Error {
+  override name = 'ContractViolation'
+}
+
+/** JSON bytes plus a separator: what most vendors' array bodies spend on a record. */
+const jsonBytes = (record: unknown): number => Buffer.byteLength(JSON.stringify(record)) + 1
+
+/** How often a paused connector probes when the destination named no window of its own. */
+export const DEFAULT_PAUSE_PROBE_MS = 30_000
+
 /**
  * Runs one connector instance: consumes its own consumer group, transforms, batches and sends, retries,
  * dead-letters, and commits each partition up to the first record without a final outcome. Memory is
@@ -98,6 +113,7 @@ export class ConnectorWorker {
   readonly #retries: RetryQueue<WorkItem>
   readonly #policy: RetryPolicy
   readonly #breaker: CircuitBreaker
+  readonly #gate: PauseGate
   readonly #deadLetters: DeadLetterWriter
   /** Dead-letter writes not started from a send (transform errors), awaited when draining. */
   readonly #pendingDeadLetters = new Set<Promise<void>>()
@@ -122,6 +138,7 @@ export class ConnectorWorker {
     this.#buffer = new BufferLimit(config.max_buffered_records, (held) => this.#metrics.buffered(held))
     this.#policy = new RetryPolicy(config.retry)
     this.#breaker = new CircuitBreaker(config.circuit_breaker, (state) => this.#onCircuit(state))
+    this.#gate = new PauseGate((state) => this.#onPause(state))
     this.#deadLetters = new DeadLetterWriter(options.bus, options.deadLetterTopic, this.#log)
     const vendorLimits = connector.limits(this.#settings)
     this.#batcher = new Batcher<WorkItem>({
@@ -130,7 +147,12 @@ export class ConnectorWorker {
       maxInFlight: config.batching.max_in_flight,
       sizeOf: (work) => work.bytes,
       send: (batch) => this.#send(batch),
-      mayStart: () => this.#breaker.tryAcquire(),
+      // The pause gate is asked first: a batch it holds back must not take the breaker's one probe.
+      mayStart: () => {
+        if (!this.#gate.mayStart() || !this.#breaker.tryAcquire()) return false
+        this.#gate.started()
+        return true
+      },
     })
     this.#retries = new RetryQueue<WorkItem>((due) => {
       // Send what is open first, so a retried group goes out as it was (S3 keys derive from its items).
@@ -155,7 +177,7 @@ export class ConnectorWorker {
       log: this.#log,
       name: this.name,
     })
-    this.#subscription = await this.#options.bus.subscribe({
+    const subscription = await this.#options.bus.subscribe({
       group: this.#options.group,
       topics: this.#options.topics,
       // Like Kafka Connect sinks: a new connector starts with what the topic still retains.
@@ -163,8 +185,9 @@ export class ConnectorWorker {
       onRecord: (record) => this.#onRecord(record),
       onRevoke: (topic, partitions) => this.#onRevoke(topic, partitions),
     })
+    this.#subscription = subscription
     // The breaker may have opened, and records settled, before the subscription existed.
-    if (this.#paused) this.#subscription.pause()
+    if (this.#consumptionHeld()) subscription.pause()
     this.#scheduleCommit()
     this.#log.info({ group: this.#options.group, topics: this.#options.topics }, 'connector worker started')
   }
@@ -180,7 +203,7 @@ export class ConnectorWorker {
   }
 
   async #stop(drainMs: number): Promise<void> {
-    const wasDisabled = this.#state === 'disabled'
+    const wasDisabled = this.#state === 'disabled' || this.#state === 'failed'
     this.#state = 'stopping'
     this.#subscription?.pause()
     this.#buffer.releaseWaiters()
@@ -241,14 +264,14 @@ export class ConnectorWorker {
         }
         event = kept
       }
-      const dedupeKey = connector.dedupeKey(event)
+      const dedupeKey = event.event_id
       const vendorRecord = connector.transform(event, this.#settings)
       if (vendorRecord === SKIP) {
         this.#metrics.skipped()
         this.#settle(ticket, 'skipped')
         return
       }
-      const bytes = connector.recordBytes?.(vendorRecord) ?? Buffer.byteLength(JSON.stringify(vendorRecord))
+      const bytes = (connector.recordBytes ?? jsonBytes)(vendorRecord)
       const item = { record: vendorRecord, event, dedupeKey }
       this.#batcher.add({ source, ticket, item, bytes, attempts: 0, firstAttemptAt: 0, lastAttemptAt: 0 })
     } catch (error) {
@@ -275,13 +298,17 @@ export class ConnectorWorker {
     let result: SendResult
     try {
       outcomes = await this.#sendWithTimeout(batch)
-      if (outcomes.length !== batch.length) {
-        throw new Error(`send returned ${outcomes.length} outcomes for ${batch.length} items`)
+      if (outcomes.length !== batch.length || outcomes.some((outcome) => !outcome)) {
+        throw new ContractViolation(
+          `the connector returned ${outcomes.filter(Boolean).length} outcomes for a batch of ${batch.length}`,
+        )
       }
       const retried = outcomes.filter((outcome) => outcome.kind === 'retry').length
       result = retried === 0 ? 'ok' : retried === batch.length ? 'failed' : 'partial'
     } catch (error) {
-      if (error instanceof ConnectorDisabledError) return this.#disable(error)
+      if (error instanceof ConnectorDisabledError || error instanceof ContractViolation) {
+        return this.#disable(error)
+      }
       this.#log.warn({ err: error, items: batch.length }, 'send failed')
       outcomes = batch.map(() => ({ kind: 'retry', reason: describe(error) }))
       result = 'error'
@@ -290,8 +317,15 @@ export class ConnectorWorker {
     }
     const now = Date.now()
     this.#metrics.sent(result, (now - started) / 1000)
-    if (this.#state === 'disabled') return
+    if (this.#state === 'disabled' || this.#state === 'failed') return
+    // A pause is an answer, not an outage: the breaker counts it as one that arrived.
     this.#breaker.record(result === 'ok' || result === 'partial')
+    const pause = outcomes.find((outcome) => outcome.kind === 'paused')
+    if (pause) {
+      this.#gate.pause({ cause: pause.cause, reason: pause.reason }, pause.afterMs ?? this.#probeMs(), () =>
+        this.#batcher.pump(),
+      )
+    } else this.#gate.resume()
     await this.#handleOutcomes(batch, outcomes, now)
   }
 
@@ -334,6 +368,7 @@ export class ConnectorWorker {
   async #handleOutcomes(batch: WorkItem[], outcomes: Outcome[], now: number): Promise<void> {
     const dead: { ticket: Ticket; entry: DeadLetterEntry }[] = []
     const retry: { work: WorkItem; afterMs: number | undefined }[] = []
+    const held: WorkItem[] = []
     outcomes.forEach((outcome, index) => {
       const work = batch[index] as WorkItem
       switch (outcome.kind) {
@@ -348,8 +383,20 @@ export class ConnectorWorker {
         case 'retry':
           work.lastFailure = { error: outcome.reason, status: outcome.status }
           retry.push({ work, afterMs: outcome.afterMs })
+          break
+        case 'paused':
+          held.push(work)
       }
     })
+    if (held.length > 0 && this.#state === 'running') {
+      // Held, not retried: the attempt does not count, and the retry window starts again after the pause.
+      const at = now + (outcomes.find((o) => o.kind === 'paused')?.afterMs ?? this.#probeMs())
+      for (const work of held) {
+        work.attempts--
+        work.firstAttemptAt = 0
+        this.#retries.schedule(work, at)
+      }
+    }
     if (retry.length > 0) {
       // One jitter draw for the whole failed group keeps it together as one batch on the next attempt.
       const delay = this.#policy.backoffMs(Math.max(...retry.map(({ work }) => work.attempts)))
@@ -436,7 +483,7 @@ export class ConnectorWorker {
 
   async #commitDue(): Promise<void> {
     const subscription = this.#subscription
-    if (!subscription || this.#state === 'disabled') return
+    if (!subscription || this.#state === 'disabled' || this.#state === 'failed') return
     for (const position of this.#tracker.commitsDue()) {
       try {
         await subscription.commit(position.topic, position.partition, position.nextOffset)
@@ -457,6 +504,30 @@ export class ConnectorWorker {
     this.#log.info({ topic, partitions, dropped }, 'partitions revoked')
   }
 
+  #probeMs(): number {
+    return this.#options.probeMs ?? DEFAULT_PAUSE_PROBE_MS
+  }
+
+  /** Consumption waits while the breaker is open or the destination refuses everything. */
+  #consumptionHeld(): boolean {
+    return this.#paused || this.#gate.state !== undefined
+  }
+
+  #onPause(state: PauseState | undefined): void {
+    this.#metrics.paused(state?.cause)
+    if (state) {
+      this.#log.warn(
+        { cause: state.cause, reason: state.reason, probeMs: this.#probeMs() },
+        `connector paused (${state.cause}): ${state.reason}; offsets held, probing until it passes`,
+      )
+      this.#subscription?.pause()
+      return
+    }
+    this.#log.info('connector resumed: the destination accepts events again')
+    if (this.#state === 'running' && !this.#consumptionHeld()) this.#subscription?.resume()
+    this.#batcher.pump()
+  }
+
   #onCircuit(state: CircuitState): void {
     this.#metrics.circuit(state)
     this.#paused = state === 'open'
@@ -469,20 +540,32 @@ export class ConnectorWorker {
       return
     }
     this.#log.info({ state }, state === 'closed' ? 'circuit closed' : 'circuit half-open: probing')
-    if (this.#state === 'running') this.#subscription?.resume()
+    if (this.#state === 'running' && !this.#consumptionHeld()) this.#subscription?.resume()
     this.#batcher.pump()
   }
 
-  /** The destination is gone for good: stop without committing the failed batch, loudly. */
-  #disable(error: ConnectorDisabledError): void {
+  /**
+   * The destination is gone for good, or the connector broke its contract: stop without committing the
+   * failed batch, loudly.
+   */
+  #disable(error: ConnectorDisabledError | ContractViolation): void {
     if (this.#state !== 'running') return
-    this.#state = 'disabled'
     this.#abortWaits.abort()
-    this.#metrics.disabled(true)
-    this.#log.error(
-      { err: error, status: error.status },
-      'CONNECTOR DISABLED: the destination asked to stop receiving events; offsets stay uncommitted until the connector is re-enabled',
-    )
+    if (error instanceof ContractViolation) {
+      this.#state = 'failed'
+      this.#metrics.failed()
+      this.#log.fatal(
+        { err: error },
+        'CONNECTOR FAILED: a bug in the connector (one outcome per item is its contract); it is stopped and its offsets stay uncommitted',
+      )
+    } else {
+      this.#state = 'disabled'
+      this.#metrics.disabled(true)
+      this.#log.error(
+        { err: error, status: error.status },
+        'CONNECTOR DISABLED: the destination asked to stop receiving events; offsets stay uncommitted until the connector is re-enabled',
+      )
+    }
     this.#buffer.releaseWaiters()
     this.#abortSends.abort()
     this.#deadLetters.close()
@@ -502,6 +585,7 @@ export class ConnectorWorker {
     this.#retries.stop()
     this.#batcher.stop()
     this.#breaker.stop()
+    this.#gate.stop()
   }
 
   #drained(): Promise<void> {

@@ -1,10 +1,12 @@
+import type { TSchema } from '@sinclair/typebox'
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import type { EnrichedEvent } from '../event.ts'
 
 /**
  * The contract every connector implements. A connector only knows its vendor: it declares its settings,
- * turns an event into a vendor record and sends a batch. Batching, retries, offsets, dead letters, the
+ * turns an event into a vendor record, says what request(s) a batch becomes and reads the vendor's answer.
+ * Batching, dedupe keys, record sizes, exclusions, timeouts, retries, pauses, offsets, dead letters, the
  * circuit breaker and metrics belong to the runtime in src/worker/.
  */
 
@@ -13,6 +15,15 @@ export type Outcome =
   | { kind: 'delivered' }
   | { kind: 'retry'; reason: string; status?: number; afterMs?: number }
   | { kind: 'rejected'; reason: string; status?: number; body?: string }
+  /**
+   * The destination refuses every request until an operator or a clock acts (credentials refused, quota
+   * exhausted). The runtime holds offsets, dead-letters nothing, probes every `afterMs` (or its default
+   * interval) and resumes by itself.
+   */
+  | { kind: 'paused'; cause: PauseCause; reason: string; status?: number; afterMs?: number }
+
+/** Why a destination refuses everything: bad or revoked credentials, or an exhausted quota. */
+export type PauseCause = 'credentials' | 'quota'
 
 /** Returned by `transform` when the connector has nothing to send for an event. */
 export const SKIP: unique symbol = Symbol('skip')
@@ -36,7 +47,7 @@ export interface SendContext<Settings, Resources = unknown> {
   resources: Resources
   /** Shared keep-alive pool for this connector instance; pass as `dispatcher` to undici.request. */
   http: Dispatcher
-  /** Aborted when the runtime gives up on the request (timeout, shutdown). */
+  /** Aborted when the runtime gives up on the request (request_timeout_ms, shutdown). */
   signal: AbortSignal
   log: Logger
   /** The connector instance's name from the config. */
@@ -46,6 +57,7 @@ export interface SendContext<Settings, Resources = unknown> {
 export interface BatchItem<VendorRecord> {
   record: VendorRecord
   event: EnrichedEvent
+  /** The vendor's idempotency key for the event: its `event_id`, set by the runtime. */
   dedupeKey: string
 }
 
@@ -55,6 +67,29 @@ export interface OpenContext {
   name: string
 }
 
+/** One HTTP request exactly as it goes on the wire. */
+export interface HttpCall {
+  kind: 'http'
+  method: 'POST' | 'PUT'
+  url: string
+  headers: Record<string, string>
+  body: string | Buffer
+}
+
+/** A call through a vendor SDK or driver that builds its own wire request: the operation and its input. */
+export interface SdkCall {
+  kind: 'sdk'
+  /** The SDK or protocol, e.g. "@aws-sdk/client-kinesis" or "PostgreSQL". */
+  client: string
+  /** The operation, e.g. "PutRecords" or the SQL statement. */
+  operation: string
+  /** The endpoint or resource the call goes to. */
+  target: string
+  params: unknown
+}
+
+export type PlannedCall = HttpCall | SdkCall
+
 export interface ConnectorDefinition<
   Settings = Record<string, unknown>,
   VendorRecord = unknown,
@@ -62,19 +97,22 @@ export interface ConnectorDefinition<
 > {
   type: string
   description: string
-  /** JSON Schema (draft 2020-12) of `settings`; applied with defaults at config load. */
-  settingsSchema: Record<string, unknown>
+  /** TypeBox schema of `settings` (its Static type is Settings); applied with defaults at config load. */
+  settingsSchema: TSchema
   /** Limits of the vendor API, possibly narrowed by settings. */
   limits(settings: Settings): BatchLimits
-  /** The vendor's idempotency key for an event, so redeliveries after a crash are dropped there. */
-  dedupeKey(event: EnrichedEvent): string
   /** Pure and synchronous: testable without I/O. */
   transform(event: EnrichedEvent, settings: Settings): VendorRecord | Skip
-  /** Encoded size of one record, used to respect `maxBytes`; defaults to its JSON length. */
+  /** Encoded size of one record, used to respect `maxBytes`; the runtime defaults to its JSON length + 1. */
   recordBytes?(record: VendorRecord): number
   /**
-   * Sends one batch and returns one outcome per item. Throwing applies to the whole batch: the runtime
-   * classifies network errors and timeouts as retryable.
+   * The exact call(s) `send` would make for this batch, without any I/O: no socket, no client, no file.
+   * `framewire config test` prints them; `send` is built on the same code, so the two cannot drift.
+   */
+  plan(batch: BatchItem<VendorRecord>[], settings: Settings): Promise<PlannedCall[]>
+  /**
+   * Sends one batch and returns exactly one outcome per item. Throwing applies to the whole batch: the
+   * runtime classifies network errors and timeouts as retryable.
    */
   send(batch: BatchItem<VendorRecord>[], ctx: SendContext<Settings, Resources>): Promise<Outcome[]>
   /**

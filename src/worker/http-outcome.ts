@@ -6,7 +6,8 @@ import type { Outcome } from './connector.ts'
  * only where their vendor's contract differs (partial failures, vendor-specific throttling, …).
  */
 
-export type OutcomeKind = Outcome['kind']
+/** What a bare status can say; pauses are the connectors' reading of their vendor's answers. */
+export type OutcomeKind = 'delivered' | 'retry' | 'rejected'
 
 /**
  * 2xx → delivered; 408, 429 and 5xx → retry; every other status (other 4xx, and 1xx/3xx, which a

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { registry } from '../observability/metrics.ts'
 import type { CircuitState } from './circuit-breaker.ts'
+import type { PauseCause } from './connector.ts'
 import type { DeadLetterReason } from './dead-letter.ts'
 
 /** The connector runtime's instruments, all labelled by connector instance name. */
@@ -95,6 +96,20 @@ const disabled = new Gauge({
   registers,
 })
 
+const PAUSE_CAUSES: PauseCause[] = ['credentials', 'quota']
+const paused = new Gauge({
+  name: 'framewire_connector_paused',
+  help: 'Whether the destination refuses everything and the connector waits and probes (1), by cause.',
+  labelNames: ['connector', 'cause'],
+  registers,
+})
+const failed = new Gauge({
+  name: 'framewire_connector_failed',
+  help: 'Whether the connector stopped on a programming error (1), e.g. a wrong number of outcomes.',
+  labelNames: ['connector'],
+  registers,
+})
+
 /** Lag is read when scraped, from each worker's own view of its partitions. */
 const lagSources = new Map<string, () => number>()
 new Gauge({
@@ -119,6 +134,9 @@ export interface ConnectorMetrics {
   buffered(count: number): void
   circuit(state: CircuitState): void
   disabled(isDisabled: boolean): void
+  /** The cause the connector is paused for, or undefined once it resumed. */
+  paused(cause: PauseCause | undefined): void
+  failed(): void
   lag(source: () => number): void
   /** Drops this connector's series, e.g. when hot reload removes it. */
   remove(): void
@@ -133,6 +151,8 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
   const inFlightBatches = inFlight.labels(labels)
   circuitState.set(labels, CIRCUIT_VALUE.closed)
   disabled.set(labels, 0)
+  failed.set(labels, 0)
+  for (const cause of PAUSE_CAUSES) paused.set({ connector, cause }, 0)
   return {
     delivered(receivedAt, clientTs, now) {
       // Clients' clocks may run ahead and their events may lack fields: a latency is never negative or NaN.
@@ -149,6 +169,10 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
     buffered: (count) => buffered.set(labels, count),
     circuit: (state) => circuitState.set(labels, CIRCUIT_VALUE[state]),
     disabled: (isDisabled) => disabled.set(labels, isDisabled ? 1 : 0),
+    paused(current) {
+      for (const cause of PAUSE_CAUSES) paused.set({ connector, cause }, cause === current ? 1 : 0)
+    },
+    failed: () => failed.set(labels, 1),
     lag: (source) => lagSources.set(connector, source),
     remove() {
       lagSources.delete(connector)
@@ -162,7 +186,8 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
         inFlight,
         buffered,
       ]
-      for (const metric of [...byConnector, circuitState, disabled]) metric.remove(labels)
+      for (const metric of [...byConnector, circuitState, disabled, failed]) metric.remove(labels)
+      for (const cause of PAUSE_CAUSES) paused.remove({ connector, cause })
       for (const reason of DEAD_LETTER_REASONS) deadLettered.remove({ connector, reason })
       for (const result of SEND_RESULTS) sendDuration.remove({ connector, result })
     },

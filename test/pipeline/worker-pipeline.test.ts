@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import { pino } from 'pino'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -53,9 +54,9 @@ const sent: BatchItem<unknown>[] = []
 const connector: AnyConnector = {
   type: 'test',
   description: 'records what it is given',
-  settingsSchema: {},
+  settingsSchema: Type.Object({}),
   limits: () => ({ maxItems: 100, maxBytes: 1_000_000 }),
-  dedupeKey: (event) => `key-${event.event_id}`,
+  plan: async () => [],
   transform: (event) => ({ type: event.type, ip: event.client_ip }),
   async send(batch) {
     sent.push(...batch)
@@ -128,7 +129,7 @@ describe('the pipeline in the connector worker', () => {
     // The connector saw the anonymized address, in its record and in the event kept for dead letters.
     expect(sent[0]?.record).toEqual({ type: 'playing', ip: '198.51.100.0' })
     expect(sent[0]?.event.client_ip).toBe('198.51.100.0')
-    expect(sent[0]?.dedupeKey).toBe(`key-${kept.event_id}`)
+    expect(sent[0]?.dedupeKey).toBe(kept.event_id)
     expect(
       await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'consent' }),
     ).toBe(1)

@@ -59,6 +59,8 @@ export interface AmplitudeStandIn extends StandIn {
   unthrottle(): void
   /** Events of these devices are refused with 400 "Events silenced for device_id". */
   silence(devices: string[]): void
+  /** Events with these insert_ids are reported in `events_with_invalid_fields` (400, nothing ingested). */
+  invalidate(insertIds: string[]): void
 }
 
 // https://amplitude.com/docs/apis/analytics/http-v2: reserved event types, invalid ids, 7-day insert_id dedupe.
@@ -100,6 +102,7 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
   const forced = { users: new Set<string>(), devices: new Set<string>() }
   const quota = { users: new Set<string>(), devices: new Set<string>() }
   const silenced = new Set<string>()
+  const invalidInsertIds = new Set<string>()
   /** Ingest times per "u:<user_id>" / "d:<device_id>", for the eps throttle. */
   const history = new Map<string, number[]>()
   const remember = (key: string, at: number) => {
@@ -175,6 +178,7 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
             add(invalid, 'session_id', index)
           if (event.insert_id !== undefined && typeof event.insert_id !== 'string')
             add(invalid, 'insert_id', index)
+          else if (invalidInsertIds.has(event.insert_id as string)) add(invalid, 'event_properties', index)
           if (event.event_properties !== undefined && !isRecord(event.event_properties)) {
             add(invalid, 'event_properties', index)
           }
@@ -323,6 +327,9 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
     },
     silence(devices) {
       for (const id of devices) silenced.add(id)
+    },
+    invalidate(ids) {
+      for (const id of ids) invalidInsertIds.add(id)
     },
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { PassThrough } from 'node:stream'
+import { Type } from '@sinclair/typebox'
 import { pino } from 'pino'
 import { request } from 'undici'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
@@ -23,9 +24,9 @@ import { type StandIn, startStandIn } from '../stand-ins/recorder.ts'
 const testConnector = defineConnector<{ url: string }, { id: string; type: string }>({
   type: 'test-http',
   description: 'POSTs items to a test server that answers one status per item.',
-  settingsSchema: {},
+  settingsSchema: Type.Object({}),
   limits: () => ({ maxItems: 50, maxBytes: 100_000 }),
-  dedupeKey: (event) => event.event_id,
+  plan: async () => [],
   transform: (event) => ({ id: event.event_id, type: event.type }),
   async send(batch, ctx) {
     const response = await request(`${ctx.settings.url}/ingest`, {

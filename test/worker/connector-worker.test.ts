@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import { pino } from 'pino'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -73,14 +74,14 @@ function connectorWith(send: Send): AnyConnector {
   return {
     type: 'test',
     description: 'test connector',
-    settingsSchema: {},
+    settingsSchema: Type.Object({}),
     limits: () => ({ maxItems: 10, maxBytes: 1_000_000 }),
-    dedupeKey: (event) => event.event_id,
     transform(event) {
       if (event.type === 'heartbeat') return SKIP
       if (event.type === 'poison') throw new Error('cannot map poison')
       return { id: event.event_id }
     },
+    plan: async () => [],
     send: (batch, ctx) => send(batch, ctx.signal),
   }
 }
@@ -104,7 +105,7 @@ const config = (overrides: Partial<ConnectorConfig> = {}): ConnectorConfig => ({
 
 const workers: ConnectorWorker[] = []
 
-async function start(send: Send, overrides: Partial<ConnectorConfig> = {}) {
+async function start(send: Send, overrides: Partial<ConnectorConfig> = {}, probeMs?: number) {
   const bus = new FakeBus()
   const worker = new ConnectorWorker({
     config: config(overrides),
@@ -115,6 +116,7 @@ async function start(send: Send, overrides: Partial<ConnectorConfig> = {}) {
     deadLetterTopic: 'fw.dlq.unit',
     http: new Agent(),
     logger: pino({ level: 'silent' }),
+    ...(probeMs === undefined ? {} : { probeMs }),
   })
   workers.push(worker)
   await worker.start()
@@ -279,5 +281,62 @@ describe('ConnectorWorker', () => {
     const metrics = await registry.getSingleMetricAsString('framewire_delivery_latency_seconds')
     expect(metrics).toContain('framewire_delivery_latency_seconds_bucket{le="0.15",connector="latency"} 0')
     expect(metrics).toContain('framewire_delivery_latency_seconds_bucket{le="0.3",connector="latency"} 1')
+  })
+
+  it('pauses on refused credentials: holds offsets, dead-letters nothing, probes, then resumes by itself', async () => {
+    let refusing = true
+    const attempts: number[] = []
+    const { bus, worker } = await start(
+      async (batch) => {
+        attempts.push(Date.now())
+        return batch.map(
+          (): Outcome =>
+            refusing
+              ? { kind: 'paused', cause: 'credentials', reason: 'HTTP 401: credentials refused', status: 401 }
+              : { kind: 'delivered' },
+        )
+      },
+      // Few attempts allowed: a pause that counted them would dead-letter the record.
+      { name: 'paused', retry: { ...config().retry, max_attempts: 2 } },
+      100,
+    )
+    await bus.feed(makeEvent())
+    await expect.poll(() => bus.paused).toBe(true)
+    const metrics = await registry.getSingleMetricAsString('framewire_connector_paused')
+    expect(metrics).toContain('framewire_connector_paused{connector="paused",cause="credentials"} 1')
+    // Probes keep coming while the key is refused, one batch at a time, and nothing is dead-lettered.
+    await expect.poll(() => attempts.length, { timeout: 3000 }).toBeGreaterThanOrEqual(4)
+    expect(bus.appended).toEqual([])
+    expect(bus.lastCommit).toBeUndefined()
+    for (let i = 1; i < attempts.length; i++) {
+      expect((attempts[i] as number) - (attempts[i - 1] as number)).toBeGreaterThanOrEqual(90)
+    }
+    refusing = false
+    await expect.poll(() => bus.lastCommit).toBe(1n)
+    expect(bus.paused).toBe(false)
+    expect(worker.state).toBe('running')
+    expect(await registry.getSingleMetricAsString('framewire_connector_paused')).toContain(
+      'framewire_connector_paused{connector="paused",cause="credentials"} 0',
+    )
+  })
+
+  it('fails loudly, without retrying, when the connector returns the wrong number of outcomes', async () => {
+    let calls = 0
+    const { bus, worker } = await start(
+      async () => {
+        calls++
+        return [{ kind: 'delivered' }]
+      },
+      { name: 'broken', batching: { linger_ms: 20, max_in_flight: 1 } },
+    )
+    await Promise.all([bus.feed(makeEvent()), bus.feed(makeEvent())])
+    await expect.poll(() => worker.state).toBe('failed')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(calls).toBe(1)
+    expect(bus.lastCommit).toBeUndefined()
+    expect(bus.appended).toEqual([])
+    expect(await registry.getSingleMetricAsString('framewire_connector_failed')).toContain(
+      'framewire_connector_failed{connector="broken"} 1',
+    )
   })
 })

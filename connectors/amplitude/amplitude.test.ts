@@ -1,3 +1,4 @@
+import { MockAgent } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
@@ -60,7 +61,7 @@ describe('amplitude transform', () => {
     )
   })
 
-  it('maps user.id to user_id and falls back from anonymous_id to session_id for device_id', () => {
+  it('maps user.id to user_id and user.anonymous_id to device_id, never a session or view id', () => {
     const withUser = transform({ user: { id: 'user-20391', anonymous_id: 'anon-abcdef' } })
     expect(withUser.user_id).toBe('user-20391')
     expect(withUser.device_id).toBe('anon-abcdef')
@@ -68,13 +69,26 @@ describe('amplitude transform', () => {
     const sessionId = '5d7c1a8e-3f0b-4c5e-9a41-0f3e8d2b6c11'
     const noIds = transform({ user: undefined, session_id: sessionId })
     expect(noIds.user_id).toBeUndefined()
-    expect(noIds.device_id).toBe(sessionId)
+    expect(noIds.device_id).toBeUndefined()
 
     // Too short for min_id_length 5, or an Amplitude placeholder: not sent.
     const bad = transform({ user: { id: '42', anonymous_id: 'null' }, session_id: sessionId })
     expect(bad.user_id).toBeUndefined()
-    expect(bad.device_id).toBe(sessionId)
+    expect(bad.device_id).toBeUndefined()
     expect(transform({ user: { id: '42' } }, settings({ min_id_length: 2 })).user_id).toBe('42')
+  })
+
+  it('refuses an event without a user or device id alone, before any request', async () => {
+    const config = settings({ server_url: 'http://127.0.0.1:9/never' })
+    const batch = makeBatch(amplitude, config, [makeEvent({ user: undefined })])
+    expect(await amplitude.plan(batch, config)).toEqual([])
+    const outcomes = await amplitude.send(batch, makeContext(config, new MockAgent()))
+    expect(outcomes).toEqual([
+      {
+        kind: 'rejected',
+        reason: 'no usable user.id or user.anonymous_id: Amplitude needs a user or a device id',
+      },
+    ])
   })
 
   it('sends session_id only as a start time in ms: session_start, or the time inside a UUIDv7 session_id', () => {

@@ -86,6 +86,13 @@ export default defineHttpConnector<AmplitudeSettings, AmplitudeEvent>({
   // "Event deduplication").
   transform: (event, settings) => toAmplitude(event, settings),
 
+  // Amplitude refuses an event without user_id or device_id (HTTP V2 doc, "Required keys"), and with it
+  // the whole request: dead-letter such an event alone, with the reason, instead.
+  refuse: ({ record }) =>
+    record.user_id === undefined && record.device_id === undefined
+      ? 'no usable user.id or user.anonymous_id: Amplitude needs a user or a device id'
+      : undefined,
+
   request(items, settings) {
     const events = items.map((item) => item.record)
     return {

@@ -136,10 +136,9 @@ export function toAmplitude(event: EnrichedEvent, options: TransformOptions): Am
 
   const userId = amplitudeId(user.id, options.min_id_length)
   if (userId) record.user_id = userId
-  const deviceId =
-    amplitudeId(user.anonymous_id, options.min_id_length) ??
-    amplitudeId(event.session_id, options.min_id_length) ??
-    amplitudeId(event.view_id, options.min_id_length)
+  // Only the viewer's stable pseudonymous id is a device: a session or view id would make each session a
+  // new device in Amplitude. An event with neither id is refused before sending (index.ts).
+  const deviceId = amplitudeId(user.anonymous_id, options.min_id_length)
   if (deviceId) record.device_id = deviceId
 
   // session_id is the session's start time in epoch ms, not an identifier (HTTP V2 doc, event keys:

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util'
 import Fastify from 'fastify'
-import { createEventValidator, type ValidationIssue } from '../../src/ingest/event-validator.ts'
+import { createEventValidator, type ValidationIssue } from '../../src/dictionary/event-validator.ts'
 import { parseJson } from '../../src/ingest/parse-json.ts'
 
 const { values } = parseArgs({

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
 import { loadConfigFile } from '../config/load.ts'
+import { createEventValidator } from '../dictionary/event-validator.ts'
 import type { PlayerEvent } from '../event.ts'
 import { enrich } from '../ingest/enrich.ts'
-import { createEventValidator } from '../ingest/event-validator.ts'
 import { previewRequests } from './request-preview.ts'
 
 export function registerConfigCommands(program: Command) {

@@ -2,10 +2,10 @@ import type { Logger } from 'pino'
 import type { OutgoingRecord } from '../bus/bus.ts'
 import type { CoalescingAppender } from '../bus/coalescing-appender.ts'
 import type { TopicsConfig } from '../config/types.ts'
+import type { EventValidator, ValidationIssue } from '../dictionary/event-validator.ts'
 import type { PlayerEvent } from '../event.ts'
 import type { EventDedupe } from './dedupe.ts'
 import { enrich, type RequestFacts } from './enrich.ts'
-import type { EventValidator, ValidationIssue } from './event-validator.ts'
 import { ingestMetrics } from './metrics.ts'
 
 export interface Rejection {

@@ -32,6 +32,13 @@ beforeAll(async () => {
     checkReady: async () => ({ bus: 'ok' }),
     onRejected: (rejection) => told.push(rejection),
   })
+  // Routes that fail the way a bug and an unforeseen plugin would.
+  app.get('/test/bug', async () => {
+    throw new TypeError('cannot read properties of undefined')
+  })
+  app.get('/test/plugin', async () => {
+    throw Object.assign(new Error('range not satisfiable'), { statusCode: 416, code: 'FST_SOME_PLUGIN' })
+  })
 })
 afterAll(async () => {
   await app?.close()
@@ -100,5 +107,40 @@ describe('the ingest tells onRejected what it refused', () => {
     const missing = await app.inject({ method: 'POST', url: '/v1/other' })
     expect(missing.statusCode).toBe(404)
     expect(told).toEqual([])
+  })
+})
+
+describe('every error answer is a catalogue code in one shape', () => {
+  it('a body shorter than its Content-Length', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${WRITE_KEY}`,
+        'content-length': '99',
+      },
+      payload: '{"events": []}',
+    })
+    expect([res.statusCode, res.json().error]).toEqual([400, 'FW_ERR_INGEST_CONTENT_LENGTH'])
+  })
+
+  it('a bug: 500 without its message, which goes to the log', async () => {
+    const res = await app.inject({ method: 'GET', url: '/test/bug' })
+    expect([res.statusCode, res.json()]).toEqual([
+      500,
+      {
+        error: 'FW_ERR_INTERNAL',
+        message: 'the request failed on this node, which logged why; retry, and report it if it persists',
+      },
+    ])
+  })
+
+  it('a client error of a plugin without a code of ours', async () => {
+    const res = await app.inject({ method: 'GET', url: '/test/plugin' })
+    expect([res.statusCode, res.json()]).toEqual([
+      400,
+      { error: 'FW_ERR_BAD_REQUEST', message: 'the request was refused: range not satisfiable' },
+    ])
   })
 })

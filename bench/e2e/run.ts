@@ -19,7 +19,7 @@ import { stringify } from 'yaml'
 import { kafkaVersion } from '../../src/bus/local-kafka.ts'
 import { openSqliteLog } from '../../src/bus/sqlite-log.ts'
 import { configSchema } from '../../src/config/schema.ts'
-import { createEventValidator } from '../../src/ingest/event-validator.ts'
+import { createEventValidator } from '../../src/dictionary/event-validator.ts'
 import { type BatchGenerator, createBatchGenerator } from '../ingest/batches.ts'
 import { positive, round } from '../lib/numbers.ts'
 import {

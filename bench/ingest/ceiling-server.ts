@@ -9,8 +9,9 @@
  * Prints one JSON line {"listening": "host:port"} on stdout once it accepts requests.
  */
 import { parseArgs } from 'node:util'
-import Fastify from 'fastify'
-import { createEventValidator, type ValidationIssue } from '../../src/ingest/event-validator.ts'
+import Fastify, { type FastifyReply } from 'fastify'
+import { createEventValidator, type ValidationIssue } from '../../src/dictionary/event-validator.ts'
+import { codes, errorBody, type FramewireError, withIssues } from '../../src/errors.ts'
 import { parseJson } from '../../src/ingest/parse-json.ts'
 
 const { values } = parseArgs({
@@ -38,16 +39,18 @@ app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string'
   }
 })
 
+// The ingest's answer shape for the two refusals this server makes.
+const refuse = (reply: FastifyReply, error: FramewireError) =>
+  reply.code(error.statusCode ?? 500).send(errorBody(error))
+
 app.post('/v1/events', async (request, reply) => {
   if (request.headers.authorization !== `Bearer ${writeKey}`) {
-    return reply.code(401).send({ error: 'unknown_write_key', message: 'send a valid write key' })
+    return refuse(reply, new codes.FW_ERR_INGEST_UNKNOWN_WRITE_KEY())
   }
   const body = request.body
   const envelopeIssues = validator.validateEnvelope(body)
   if (envelopeIssues.length > 0) {
-    return reply
-      .code(400)
-      .send({ error: 'invalid_envelope', message: 'the body is not a valid batch', errors: envelopeIssues })
+    return refuse(reply, withIssues(new codes.FW_ERR_INGEST_INVALID_ENVELOPE(), envelopeIssues))
   }
   const { events } = body as { events: unknown[] }
   const rejected: { index: number; errors: ValidationIssue[] }[] = []

@@ -15,7 +15,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { stringify } from 'yaml'
 import { kafkaVersion } from '../../src/bus/local-kafka.ts'
 import { configSchema } from '../../src/config/schema.ts'
-import { createEventValidator } from '../../src/ingest/event-validator.ts'
+import { createEventValidator } from '../../src/dictionary/event-validator.ts'
 import { positive, round } from '../lib/numbers.ts'
 import {
   affinityOf,

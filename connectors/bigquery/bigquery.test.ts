@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { loadExampleEvents, loadSchemaDocuments } from '../../src/dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { loadExampleEvents, loadSchemaDocuments } from '../../src/ingest/schema-files.ts'
 import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'

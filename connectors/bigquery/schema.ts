@@ -1,4 +1,4 @@
-import { loadSchemaDocuments, type SchemaDocument } from '../../src/ingest/schema-files.ts'
+import { loadSchemaDocuments, type SchemaDocument } from '../../src/dictionary/schema-files.ts'
 
 /**
  * The BigQuery table schema of the events table, generated from the data dictionary (collectors-schema/):

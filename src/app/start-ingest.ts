@@ -4,10 +4,11 @@ import type { Logger } from 'pino'
 import type { Bus } from '../bus/bus.ts'
 import { CoalescingAppender } from '../bus/coalescing-appender.ts'
 import type { FramewireConfig } from '../config/types.ts'
+import { registerConsole } from '../console/console-routes.ts'
 import { startConsole } from '../console/start-console.ts'
+import { createEventValidator } from '../dictionary/event-validator.ts'
 import { buildIngestApp } from '../ingest/app.ts'
 import { EventDedupe } from '../ingest/dedupe.ts'
-import { createEventValidator } from '../ingest/event-validator.ts'
 import { memoryDedupeStore } from '../ingest/memory-dedupe-store.ts'
 import { ingestMetrics } from '../ingest/metrics.ts'
 import { redisDedupeStore } from '../ingest/redis-dedupe-store.ts'
@@ -81,8 +82,10 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
       )
       return { bus: 'ok', redis: redisState }
     },
-    ...(consoleService ? { console: consoleService } : {}),
+    ...(consoleService ? { onRejected: (rejection) => consoleService.onRejected(rejection) } : {}),
   })
+  // The console shares the ingest's port: the page is opened where the players post.
+  if (consoleService) await registerConsole(app, consoleService)
   await app.listen({ host: config.ingest.host, port: config.ingest.port })
   const info = app.server.address()
   const address = typeof info === 'object' && info ? `${info.address}:${info.port}` : String(info)

@@ -1,11 +1,26 @@
-import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
-import { loadConfigFile } from '../config/load.ts'
+import { createEventValidator } from '../dictionary/event-validator.ts'
+import { codes } from '../errors.ts'
 import type { PlayerEvent } from '../event.ts'
 import { enrich } from '../ingest/enrich.ts'
-import { createEventValidator } from '../ingest/event-validator.ts'
+import { connectorNamed, readCliFile, readConfigFile } from './cli-files.ts'
 import { previewRequests } from './request-preview.ts'
+
+function readSampleEvent(path: string): PlayerEvent {
+  const text = readCliFile(path, 'sample event')
+  let raw: PlayerEvent
+  try {
+    raw = JSON.parse(text) as PlayerEvent
+  } catch (err) {
+    throw new codes.FW_ERR_CLI_SAMPLE_NOT_JSON(path, (err as Error).message)
+  }
+  const issues = createEventValidator().validateEvent(raw)
+  if (issues.length > 0) {
+    throw new codes.FW_ERR_CLI_SAMPLE_INVALID(path, issues.map((i) => `${i.pointer} ${i.message}`).join('; '))
+  }
+  return raw
+}
 
 export function registerConfigCommands(program: Command) {
   const config = program.command('config').description('check a config and what it would send')
@@ -13,7 +28,7 @@ export function registerConfigCommands(program: Command) {
     .command('validate <file>')
     .description('validate a config file; errors give file:line:col, the path and what was expected')
     .action((file: string) => {
-      const loaded = loadConfigFile(file, connectorTypes)
+      const loaded = readConfigFile(file).config
       console.log(`${file}: valid (${loaded.sources.length} sources, ${loaded.connectors.length} connectors)`)
     })
   config
@@ -25,12 +40,9 @@ export function registerConfigCommands(program: Command) {
     .requiredOption('--event <sample.json>', 'a player event as a collector sends it')
     .option('--source <name>', 'the source the event comes from (default: the first one)')
     .action(async (file: string, o: { connector: string; event: string; source?: string }) => {
-      const loaded = loadConfigFile(file, connectorTypes)
-      const connector = loaded.connectors.find((c) => c.name === o.connector)
-      if (!connector) throw new Error(`no connector named "${o.connector}" in ${file}`)
-      const raw = JSON.parse(readFileSync(o.event, 'utf8')) as PlayerEvent
-      const issues = createEventValidator().validateEvent(raw)
-      if (issues.length > 0) throw new Error(`the sample event is invalid: ${JSON.stringify(issues)}`)
+      const loaded = readConfigFile(file).config
+      const connector = connectorNamed(loaded, o.connector, file)
+      const raw = readSampleEvent(o.event)
       const now = Date.now()
       const event = enrich(raw, {
         receivedAt: now,
@@ -41,6 +53,7 @@ export function registerConfigCommands(program: Command) {
         userAgent: 'framewire-config-test',
       })
       const definition = connectorTypes[connector.type]
+      // The config loader checked every type: this is a bug, not a user error.
       if (!definition) throw new Error(`unknown connector type ${connector.type}`)
       const preview = await previewRequests(
         definition,

@@ -3,15 +3,10 @@ import type { Command } from 'commander'
 import { pino } from 'pino'
 import { runDev } from '../dev/run-dev.ts'
 import { createLogger } from '../observability/logger.ts'
+import { wholeNumber } from './option-parsers.ts'
 
 /** The bundled dev config, found from this file so `framewire dev` works from any directory. */
 const BUNDLED_CONFIG = fileURLToPath(new URL('../../examples/framewire.yaml', import.meta.url))
-
-const positiveInt = (name: string) => (value: string) => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1`)
-  return n
-}
 
 export function registerDevCommands(program: Command) {
   program
@@ -26,13 +21,13 @@ export function registerDevCommands(program: Command) {
     .option(
       '--duration <seconds>',
       'end the run (with its summary) after this many seconds',
-      positiveInt('--duration'),
+      wholeNumber('--duration', 1),
     )
-    .option('--players <n>', 'simulated players playing at the same time', positiveInt('--players'), 200)
+    .option('--players <n>', 'simulated players playing at the same time', wholeNumber('--players', 1), 200)
     .option(
       '--seed <n>',
       'seed of the simulation: the same seed plays the same views',
-      positiveInt('--seed'),
+      wholeNumber('--seed', 1),
       1,
     )
     .action(

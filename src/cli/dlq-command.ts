@@ -1,14 +1,16 @@
 import type { Command } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
 import { createBus } from '../bus/create-bus.ts'
-import { loadConfigFile } from '../config/load.ts'
 import { createLogger } from '../observability/logger.ts'
 import { inspectDeadLetters, replayDeadLetters } from '../worker/dlq-tools.ts'
+import { connectorNamed, readConfigFile } from './cli-files.ts'
 
 export function registerDlqCommands(program: Command) {
   const dlq = program.command('dlq').description("inspect and replay a connector's dead letters")
-  const context = (file: string) => {
-    const config = loadConfigFile(file, connectorTypes)
+  const context = (file: string, connector: string) => {
+    const { config } = readConfigFile(file)
+    // Before the bus: a mistyped name would otherwise get a dead-letter topic of its own.
+    connectorNamed(config, connector, file)
     const logger = createLogger({ level: 'warn' })
     // On the embedded bus this opens the running process's file beside it, in a consumer group of its own.
     const bus = createBus(
@@ -22,7 +24,7 @@ export function registerDlqCommands(program: Command) {
     .description('list the dead-lettered records with their reason, status and attempts')
     .requiredOption('-c, --config <file>', 'YAML config file')
     .action(async (connector: string, o: { config: string }) => {
-      const ctx = context(o.config)
+      const ctx = context(o.config, connector)
       try {
         await inspectDeadLetters(connector, ctx)
       } finally {
@@ -34,7 +36,7 @@ export function registerDlqCommands(program: Command) {
     .description('re-send the dead-lettered records through the connector; prints progress and counts')
     .requiredOption('-c, --config <file>', 'YAML config file')
     .action(async (connector: string, o: { config: string }) => {
-      const ctx = context(o.config)
+      const ctx = context(o.config, connector)
       try {
         const summary = await replayDeadLetters(connector, { ...ctx, connectors: connectorTypes })
         process.exitCode = summary.failedAgain > 0 ? 1 : 0

@@ -6,6 +6,8 @@ import {
   startLocalKafka,
   stopLocalKafka,
 } from '../bus/local-kafka.ts'
+import { codes } from '../errors.ts'
+import { wholeNumber } from './option-parsers.ts'
 
 /** Ready means the broker serves metadata to a real client, not merely that the port is open. */
 export async function waitForMetadata(bootstrap: string, timeoutMs = 60_000): Promise<void> {
@@ -34,14 +36,19 @@ export function registerKafkaCommands(program: Command) {
   const kafka = program
     .command('kafka')
     .description('a local single-node KRaft broker for development and tests')
-  const port = (value: string) => Number.parseInt(value, 10)
+  // The controller listens on port + 1.
+  const port = wholeNumber('--port', 1, 65534)
   const log = (line: string) => console.error(line)
   kafka
     .command('start')
     .description('start the broker (fetching its jars on first use), wait until ready, print its address')
     .option('-p, --port <port>', 'listener port (the controller uses port + 1)', port, 9092)
     .action(async (o: { port: number }) => {
-      console.log(await startLocalKafka(defaultLocalKafkaOptions(o.port), log, (b) => waitForMetadata(b)))
+      const started = startLocalKafka(defaultLocalKafkaOptions(o.port), log, (b) => waitForMetadata(b))
+      const bootstrap = await started.catch((err: Error) => {
+        throw new codes.FW_ERR_CLI_KAFKA_START_FAILED(err.message)
+      })
+      console.log(bootstrap)
     })
   kafka
     .command('stop')

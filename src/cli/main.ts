@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
-import { connectorTypes } from '../../connectors/index.ts'
 import { startConfigReload } from '../app/config-reload.ts'
 import { type Role, startFramewire } from '../app/start.ts'
-import { ConfigError, parseConfig } from '../config/load.ts'
+import { ConfigError } from '../config/load.ts'
+import { CLI_EXIT_CODES, codes, isFramewireError } from '../errors.ts'
 import { createLogger } from '../observability/logger.ts'
+import { readConfigFile } from './cli-files.ts'
 import { registerConfigCommands } from './config-command.ts'
 import { registerDevCommands } from './dev-command.ts'
 import { registerDlqCommands } from './dlq-command.ts'
@@ -20,9 +20,8 @@ program
     new Option('--role <role>', 'what this process runs').choices(['ingest', 'worker', 'all']).default('all'),
   )
   .action(async (options: { config: string; role: Role }) => {
+    const { text, config } = readConfigFile(options.config)
     const logger = createLogger()
-    const text = readFileSync(options.config, 'utf8')
-    const config = parseConfig(text, options.config, connectorTypes)
     // Handlers go in before start-up, since workers deliver (and can be signalled) while it still runs.
     let stopping = false
     const started = startFramewire(config, options.role, logger)
@@ -47,9 +46,9 @@ registerDevCommands(program)
 try {
   await program.parseAsync()
 } catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`invalid config:\n${err.message}`)
-    process.exit(2)
-  }
-  throw err
+  // What a user can fix is printed as its code and message; anything else is a bug, with its stack.
+  const error = err instanceof ConfigError ? new codes.FW_ERR_CLI_CONFIG_INVALID(err.message) : err
+  if (!isFramewireError(error)) throw error
+  console.error(`${error.code}: ${error.message}`)
+  process.exit(CLI_EXIT_CODES[error.code] ?? 1)
 }

@@ -1,6 +1,6 @@
 /** JSON Schema of the YAML config. ajv applies the defaults, so the loaded config is complete. */
 
-import { SEGMENTS } from '../ingest/schema-files.ts'
+import { SEGMENTS } from '../dictionary/schema-files.ts'
 
 const positiveInt = { type: 'integer', minimum: 1 } as const
 

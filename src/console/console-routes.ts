@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import type { SourceRegistry } from '../ingest/sources.ts'
+import { codes } from '../errors.ts'
 import { presentedToken, setConsoleCookie, tokenMatches } from './console-auth.ts'
 import { BUNDLE_FILES, type Bundle, type BundleFile } from './console-bundle.ts'
 import type { ConsoleHub } from './console-hub.ts'
 import { parseFilter } from './filters.ts'
-import { watchRequestRejections } from './request-rejections.ts'
 
 export interface ConsoleRouteDeps {
   token: string
@@ -26,13 +25,7 @@ const SECURITY_HEADERS = {
  * /console (the page), /console/app.js and /console/app.css (its bundle) and /console/stream (SSE).
  * Every one of them needs the token, as `?token=` or the cookie the first authorised load sets.
  */
-export async function registerConsole(
-  app: FastifyInstance,
-  deps: ConsoleRouteDeps,
-  eventsRoute: string,
-  sources: SourceRegistry,
-): Promise<void> {
-  watchRequestRejections(app, eventsRoute, sources, (item) => deps.hub.publish(item))
+export async function registerConsole(app: FastifyInstance, deps: ConsoleRouteDeps): Promise<void> {
   // Open streams would keep the server from closing.
   app.addHook('preClose', async () => deps.hub.closeAll())
 
@@ -41,21 +34,13 @@ export async function registerConsole(
       scope.addHook('onRequest', async (request, reply) => {
         const presented = presentedToken(request)
         if (!presented || !tokenMatches(presented.token, deps.token)) {
-          return reply.code(401).send({
-            error: 'unauthorized',
-            message: 'the console needs its token: open /console?token=<console token>',
-          })
+          throw new codes.FW_ERR_CONSOLE_UNAUTHORIZED()
         }
         if (presented.fromQuery) setConsoleCookie(reply, presented.token)
       })
 
       const serve = (name: BundleFile) => async (_request: unknown, reply: FastifyReply) => {
-        if (!deps.bundle) {
-          return reply.code(503).send({
-            error: 'console_not_built',
-            message: 'the console page was not built: run npm run build:console',
-          })
-        }
+        if (!deps.bundle) throw new codes.FW_ERR_CONSOLE_NOT_BUILT()
         return reply.headers(SECURITY_HEADERS).type(BUNDLE_FILES[name]).send(deps.bundle[name])
       }
       scope.get('', serve('index.html'))

@@ -1,33 +1,25 @@
-import type { FastifyInstance } from 'fastify'
-import type { SourceRegistry } from '../ingest/sources.ts'
-import { writeKeyOf } from '../ingest/sources.ts'
-import type { Issue, RejectedItem } from './protocol.ts'
+import type { IngestRejection } from '../ingest/ingest-rejection.ts'
+import type { RejectedItem } from './protocol.ts'
 
 /**
- * Requests refused as a whole (400: malformed JSON, not a batch) never reach the bus, so only the node that
- * answered them can show them. Requests without a known write key are left out: anyone can send those.
+ * The console's item for a request this node refused as a whole for what it sent (4xx): such a request
+ * never reaches the bus, so only the node that answered it can show it. Left out: requests without a known
+ * write key (anyone can send those), 5xx refusals (nothing was wrong with what was sent), and rejected
+ * events, which the console reads from the invalid topic for every node.
  */
-export function watchRequestRejections(
-  app: FastifyInstance,
-  eventsRoute: string,
-  sources: SourceRegistry,
-  onItem: (item: RejectedItem) => void,
-): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode !== 400 || request.routeOptions.url !== eventsRoute) return payload
-    const source = sources.find(writeKeyOf(request))
-    if (!source || typeof payload !== 'string') return payload
-    const body = JSON.parse(payload) as { message?: string; errors?: Issue[] }
-    onItem({
-      kind: 'rejected',
-      at: Date.now(),
-      source: source.name,
-      type: null,
-      viewId: null,
-      index: null,
-      errors: body.errors?.length ? body.errors : [{ pointer: '', message: String(body.message) }],
-      raw: null,
-    })
-    return payload
-  })
+export function refusedRequestItem(rejection: IngestRejection): RejectedItem | undefined {
+  if (rejection.kind !== 'request' || rejection.source === undefined || rejection.status >= 500)
+    return undefined
+  return {
+    kind: 'rejected',
+    at: rejection.at,
+    source: rejection.source,
+    type: null,
+    viewId: null,
+    index: null,
+    errors: rejection.errors.length
+      ? [...rejection.errors]
+      : [{ pointer: '', message: `${rejection.code}: ${rejection.message}` }],
+    raw: null,
+  }
 }

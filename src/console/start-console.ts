@@ -2,11 +2,13 @@ import type { Logger } from 'pino'
 import { localUrl } from '../app/local-url.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
+import type { IngestRejection } from '../ingest/ingest-rejection.ts'
 import { consoleToken } from './console-auth.ts'
 import { loadBundle } from './console-bundle.ts'
 import { ConsoleHub } from './console-hub.ts'
 import type { ConsoleRouteDeps } from './console-routes.ts'
 import { tailEvents } from './event-tail.ts'
+import { refusedRequestItem } from './request-rejections.ts'
 import { sampleConnectorStats } from './stats-sampler.ts'
 
 /** Per browser and per kind (accepted, rejected): enough to read along, little enough for any tab. */
@@ -17,6 +19,8 @@ const RECENT_STATS_SECONDS = 120
 export interface ConsoleService extends ConsoleRouteDeps {
   /** Logs where the console is, once the ingest listens on `address` (host:port). */
   announce(address: string): { token: string; url: string }
+  /** Subscribed to the ingest's rejections: shows the requests this node refused as a whole. */
+  onRejected(rejection: IngestRejection): void
   stop(): Promise<void>
 }
 
@@ -49,6 +53,10 @@ export async function startConsole(
       if (generated) log.info({ url }, 'console ready, with a generated token')
       else log.info({ url: page }, 'console ready (token from the config)')
       return { token, url }
+    },
+    onRejected(rejection) {
+      const item = refusedRequestItem(rejection)
+      if (item) hub.publish(item)
     },
     async stop() {
       stopSampling()

@@ -2,10 +2,11 @@ import type { Logger } from 'pino'
 import type { OutgoingRecord } from '../bus/bus.ts'
 import type { CoalescingAppender } from '../bus/coalescing-appender.ts'
 import type { TopicsConfig } from '../config/types.ts'
+import type { EventValidator, ValidationIssue } from '../dictionary/event-validator.ts'
+import { codes, withIssues } from '../errors.ts'
 import type { PlayerEvent } from '../event.ts'
 import type { EventDedupe } from './dedupe.ts'
 import { enrich, type RequestFacts } from './enrich.ts'
-import type { EventValidator, ValidationIssue } from './event-validator.ts'
 import { ingestMetrics } from './metrics.ts'
 
 export interface Rejection {
@@ -13,10 +14,12 @@ export interface Rejection {
   errors: ValidationIssue[]
 }
 
-export type AcceptResult =
-  | { status: 202; body: { accepted: number; duplicates: number; rejected: Rejection[] } }
-  | { status: 400 | 413; body: { error: string; message: string; errors?: ValidationIssue[] } }
-  | { status: 503; retryAfterSeconds: number; body: { error: string; message: string } }
+/** The 202 answer; a batch refused as a whole throws its catalogue error instead. */
+export interface Accepted {
+  accepted: number
+  duplicates: number
+  rejected: Rejection[]
+}
 
 export interface AcceptDeps {
   validator: EventValidator
@@ -30,37 +33,16 @@ export interface AcceptDeps {
 
 class ProduceTimeout extends Error {}
 
-const unavailable = (message: string): AcceptResult => ({
-  status: 503,
-  retryAfterSeconds: 1,
-  body: { error: 'unavailable', message },
-})
-
 /**
  * Validates a batch event by event, drops repeats, and writes the valid events and the rejected ones to
  * their topics. It reports events as accepted only once the bus has acknowledged them.
  */
-export async function acceptEvents(
-  body: unknown,
-  facts: RequestFacts,
-  deps: AcceptDeps,
-): Promise<AcceptResult> {
+export async function acceptEvents(body: unknown, facts: RequestFacts, deps: AcceptDeps): Promise<Accepted> {
   const envelopeIssues = deps.validator.validateEnvelope(body)
-  if (envelopeIssues.length > 0) {
-    return {
-      status: 400,
-      body: { error: 'invalid_envelope', message: 'the body is not a valid batch', errors: envelopeIssues },
-    }
-  }
+  if (envelopeIssues.length > 0) throw withIssues(new codes.FW_ERR_INGEST_INVALID_ENVELOPE(), envelopeIssues)
   const { events } = body as { events: unknown[] }
   if (events.length > deps.maxEvents) {
-    return {
-      status: 413,
-      body: {
-        error: 'too_many_events',
-        message: `${events.length} events; at most ${deps.maxEvents} per request`,
-      },
-    }
+    throw new codes.FW_ERR_INGEST_TOO_MANY_EVENTS(events.length, deps.maxEvents)
   }
 
   const rejected: Rejection[] = []
@@ -137,11 +119,9 @@ export async function acceptEvents(
     const cause = err instanceof ProduceTimeout ? 'timeout' : 'error'
     ingestMetrics.unavailable.inc({ cause })
     deps.log.warn({ err, cause, records: records.length }, 'events not acknowledged by the bus')
-    return unavailable(
-      cause === 'timeout'
-        ? `the event log did not acknowledge within ${deps.produceTimeoutMs} ms; nothing was accepted, retry later`
-        : 'the event log is unavailable; nothing was accepted, retry later',
-    )
+    throw cause === 'timeout'
+      ? new codes.FW_ERR_INGEST_BUS_TIMEOUT(deps.produceTimeoutMs)
+      : new codes.FW_ERR_INGEST_BUS_UNAVAILABLE()
   } finally {
     clearTimeout(timer)
   }
@@ -157,7 +137,7 @@ export async function acceptEvents(
   }
   if (inFlight > 0) {
     // Another request is still writing some of these ids: a retry will find them done or released.
-    return unavailable(`${inFlight} events are being written by another request; retry to confirm them`)
+    throw new codes.FW_ERR_INGEST_IN_FLIGHT(inFlight)
   }
-  return { status: 202, body: { accepted: toWrite.length, duplicates, rejected } }
+  return { accepted: toWrite.length, duplicates, rejected }
 }

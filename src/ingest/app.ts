@@ -3,10 +3,11 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { FramewireConfig } from '../config/types.ts'
-import { type ConsoleRouteDeps, registerConsole } from '../console/console-routes.ts'
+import { codes } from '../errors.ts'
 import { registerOpsRoutes } from '../observability/ops-routes.ts'
 import { type AcceptDeps, acceptEvents } from './accept-events.ts'
-import { HttpError } from './http-error.ts'
+import { answerErrors } from './error-answers.ts'
+import type { IngestRejection } from './ingest-rejection.ts'
 import { ingestMetrics } from './metrics.ts'
 import { parseJson } from './parse-json.ts'
 import { allowOrigin, answerPreflight, originAllowed, type SourceRegistry, writeKeyOf } from './sources.ts'
@@ -17,41 +18,56 @@ export interface IngestAppDeps extends Omit<AcceptDeps, 'log' | 'maxEvents' | 'p
   logger: Logger
   /** Resolves when the bus and Redis can serve; rejects with the reason otherwise. */
   checkReady(): Promise<Record<string, string>>
-  /** The live event console at /console, when enabled. */
-  console?: ConsoleRouteDeps
+  /** Told of every request refused as a whole and of every batch with rejected events (the console). */
+  onRejected?(rejection: IngestRejection): void
 }
 
 const EVENTS_ROUTE = '/v1/events'
 
-/** Builds the ingest HTTP app; the caller listens, so tests can also use `inject`. */
+/**
+ * Builds the ingest HTTP app; the caller may add routes (the console), then listens, so tests can also use
+ * `inject`.
+ */
 export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstance> {
   const { config } = deps
+  const errors = answerErrors({
+    bodyLimitBytes: config.ingest.body_limit_bytes,
+    onAnswer(request, error) {
+      if (!deps.onRejected || request.method !== 'POST' || request.routeOptions.url !== EVENTS_ROUTE) return
+      deps.onRejected({
+        kind: 'request',
+        at: Date.now(),
+        source: deps.sources.find(writeKeyOf(request))?.name,
+        status: error.statusCode ?? 500,
+        code: error.code,
+        message: error.message,
+        errors: error.issues ?? [],
+      })
+    },
+  })
   const app = Fastify({
     loggerInstance: deps.logger as FastifyServerOptions['loggerInstance'],
     bodyLimit: config.ingest.body_limit_bytes,
     trustProxy: config.ingest.trust_proxy,
     // A line per beacon would cost more than the request; metrics count them instead.
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: errors.frameworkErrors,
   })
+  errors.install(app)
 
   // Decompression happens in preParsing, so bodyLimit counts decompressed bytes and bounds gzip bombs.
   await app.register(fastifyCompress, {
     globalCompression: false,
     requestEncodings: ['gzip', 'deflate', 'br'],
-    onUnsupportedRequestEncoding: (encoding) =>
-      new HttpError(
-        415,
-        'FW_ERR_INGEST_ENCODING',
-        `content-encoding "${encoding}" is not supported; use gzip, deflate or br`,
-      ),
+    onUnsupportedRequestEncoding: (encoding) => new codes.FW_ERR_INGEST_ENCODING_UNSUPPORTED(encoding),
     onInvalidRequestPayload: (encoding, _request, error) =>
-      new HttpError(400, 'FW_ERR_INGEST_ENCODING', `the body is not valid ${encoding}: ${error.message}`),
+      new codes.FW_ERR_INGEST_ENCODING_INVALID(encoding, error.message),
   })
   await app.register(underPressure, {
     maxEventLoopDelay: config.ingest.under_pressure.max_event_loop_delay_ms,
     maxHeapUsedBytes: config.ingest.under_pressure.max_heap_used_bytes,
     retryAfter: config.ingest.under_pressure.retry_after_seconds,
-    message: 'the ingest is overloaded; retry later',
+    customError: codes.FW_ERR_INGEST_OVERLOADED,
   })
 
   // navigator.sendBeacon sends a string body as text/plain; both types carry the same JSON envelope.
@@ -62,18 +78,6 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
     } catch (err) {
       done(err as Error, undefined)
     }
-  })
-
-  app.setErrorHandler<Error & { statusCode?: number; code?: string }>((error, request, reply) => {
-    const status = error.statusCode ?? 500
-    if (status >= 500) request.log.error({ err: error }, 'request failed')
-    const message =
-      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? `the body is larger than ${config.ingest.body_limit_bytes} bytes (after decompression)`
-        : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'content-type must be application/json or text/plain'
-          : error.message
-    return reply.code(status).send({ error: error.code ?? 'error', message })
   })
 
   app.addHook('onResponse', async (request, reply) => {
@@ -87,25 +91,22 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
     const source = deps.sources.find(writeKeyOf(request))
     const allowed =
       origin !== undefined && (source ? originAllowed(source, origin) : deps.sources.anyAllows(origin))
-    if (!allowed) return reply.code(403).send({ error: 'origin_not_allowed', message: 'origin not allowed' })
+    if (!allowed) {
+      throw new codes.FW_ERR_INGEST_ORIGIN_NOT_ALLOWED(
+        origin ?? '(no Origin header)',
+        source ? `source ${source.name}` : 'any source',
+      )
+    }
     return answerPreflight(reply, origin)
   })
 
   app.post(EVENTS_ROUTE, async (request, reply) => {
     const receivedAt = Date.now()
     const source = deps.sources.find(writeKeyOf(request))
-    if (!source) {
-      return reply.code(401).send({
-        error: 'unknown_write_key',
-        message: 'send a valid write key in Authorization: Bearer, X-Framewire-Key, or ?key=',
-      })
-    }
+    if (!source) throw new codes.FW_ERR_INGEST_UNKNOWN_WRITE_KEY()
     const origin = request.headers.origin
     if (!originAllowed(source, origin)) {
-      return reply.code(403).send({
-        error: 'origin_not_allowed',
-        message: `origin ${origin} may not send to source ${source.name}`,
-      })
+      throw new codes.FW_ERR_INGEST_ORIGIN_NOT_ALLOWED(String(origin), `source ${source.name}`)
     }
     if (origin !== undefined) allowOrigin(reply, origin)
     const result = await acceptEvents(
@@ -126,11 +127,12 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
         produceTimeoutMs: config.produce.timeout_ms,
       },
     )
-    if (result.status === 503) reply.header('retry-after', String(result.retryAfterSeconds))
-    return reply.code(result.status).send(result.body)
+    if (result.rejected.length > 0) {
+      deps.onRejected?.({ kind: 'events', at: receivedAt, source: source.name, rejected: result.rejected })
+    }
+    return reply.code(202).send(result)
   })
 
   registerOpsRoutes(app, deps.checkReady)
-  if (deps.console) await registerConsole(app, deps.console, EVENTS_ROUTE, deps.sources)
   return app
 }

@@ -1,12 +1,5 @@
 import { type ParseError, printParseErrorCode, parse as scan } from 'jsonc-parser'
-import { HttpError } from './http-error.ts'
-
-/** A 400 that says where the JSON broke. */
-export class MalformedJsonError extends HttpError {
-  constructor(detail: string, line: number, column: number) {
-    super(400, 'FW_ERR_INGEST_MALFORMED_JSON', `malformed JSON at line ${line}, column ${column}: ${detail}`)
-  }
-}
+import { codes } from '../errors.ts'
 
 /**
  * JSON.parse on the hot path. Only when it fails, a strict scan with jsonc-parser finds the offset, since
@@ -23,6 +16,7 @@ export function parseJson(text: string): unknown {
     const before = text.slice(0, offset)
     const line = before.split('\n').length
     const detail = first ? printParseErrorCode(first.error) : (err as Error).message
-    throw new MalformedJsonError(detail, line, offset - before.lastIndexOf('\n'))
+    // A 400 that says where the JSON broke.
+    throw new codes.FW_ERR_INGEST_MALFORMED_JSON(line, offset - before.lastIndexOf('\n'), detail)
   }
 }

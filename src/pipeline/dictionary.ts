@@ -4,7 +4,7 @@ import {
   loadSchemaDocuments,
   type SchemaDocument,
   type Segment,
-} from '../ingest/schema-files.ts'
+} from '../dictionary/schema-files.ts'
 import type { Path } from './paths.ts'
 
 /**

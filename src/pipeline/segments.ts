@@ -1,5 +1,5 @@
+import { SEGMENTS, type Segment } from '../dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../event.ts'
-import { SEGMENTS, type Segment } from '../ingest/schema-files.ts'
 import type { Dictionary } from './dictionary.ts'
 
 /**

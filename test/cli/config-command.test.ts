@@ -48,6 +48,7 @@ it('config validate accepts a valid file and points at the line and column of a 
   writeFileSync(bad, 'sources:\n  - name: web\n    write_key: abcdefghijk\n    allowed_origin: ["*"]\n')
   const res = framewire('config', 'validate', bad)
   expect(res.status).toBe(2)
+  expect(res.stderr).toMatch(/^FW_ERR_CLI_CONFIG_INVALID: invalid config:\n/)
   expect(res.stderr).toContain(`${bad}:4:5 /sources/0/allowed_origin: unknown key "allowed_origin"`)
   expect(res.stderr).toContain('did you mean "allowed_origins"')
 })
@@ -77,4 +78,47 @@ it('config test applies the connector pipeline first', () => {
   const res = preview('live-only')
   expect(res.status).toBe(0)
   expect(res.stdout.trim()).toBe('live-only would not receive this event: dropped by its filter stage')
+})
+
+it.each([
+  [
+    'a config file that is not there',
+    ['config', 'validate', join(dir, 'missing.yaml')],
+    `FW_ERR_CLI_FILE_UNREADABLE: cannot read the config file ${join(dir, 'missing.yaml')} (ENOENT); check the path`,
+  ],
+  [
+    'a connector the config does not have',
+    ['config', 'test', config, '--connector', 'ampl', '--event', 'collectors-schema/examples/heartbeat.json'],
+    `FW_ERR_CLI_UNKNOWN_CONNECTOR: no connector named "ampl" in ${config}; its connectors: amp, seg, live-only`,
+  ],
+  [
+    'the dead letters of a connector the config does not have',
+    ['dlq', 'inspect', 'ampl', '--config', config],
+    `FW_ERR_CLI_UNKNOWN_CONNECTOR: no connector named "ampl" in ${config}; its connectors: amp, seg, live-only`,
+  ],
+  [
+    'a sample event that is not JSON',
+    ['config', 'test', config, '--connector', 'amp', '--event', config],
+    `FW_ERR_CLI_SAMPLE_NOT_JSON: the sample event ${config} is not JSON`,
+  ],
+  [
+    'a port that is not one',
+    ['kafka', 'status', '--port', '90x'],
+    'FW_ERR_CLI_INVALID_OPTION: --port must be a whole number from 1 to 65534, not "90x"',
+  ],
+])('the CLI answers %s with its error code, on one line, and exit status 1', (_what, args, expected) => {
+  const res = framewire(...args)
+  expect(res.stderr).toContain(expected)
+  expect(res.stderr).not.toMatch(/\n\s+at /)
+  expect(res.status).toBe(1)
+})
+
+it('config test names what is wrong with an invalid sample event', () => {
+  const sample = join(dir, 'bad-event.json')
+  writeFileSync(sample, JSON.stringify({ type: 'heartbeat' }))
+  const res = framewire('config', 'test', config, '--connector', 'amp', '--event', sample)
+  expect(res.status).toBe(1)
+  expect(res.stderr).toMatch(
+    new RegExp(`^FW_ERR_CLI_SAMPLE_INVALID: the sample event ${sample} is invalid: /\\w+ is required; `),
+  )
 })

@@ -74,7 +74,7 @@ describe('the console in headless Chromium', () => {
   it('refuses the page without the token', async () => {
     const res = await page.goto(`${pipeline.url}/console`)
     expect(res?.status()).toBe(401)
-    expect(await page.textContent('body')).toContain('unauthorized')
+    expect(await page.textContent('body')).toContain('FW_ERR_CONSOLE_UNAUTHORIZED')
   })
 
   it('loads with the token, and goes live', async () => {

@@ -78,7 +78,7 @@ describe.each(BUSES)('console on the %s bus', (bus) => {
         expect(res.status, path).toBe(401)
         expect(res.headers.get('set-cookie'), path).toBeNull()
         expect(await res.json(), path).toEqual({
-          error: 'unauthorized',
+          error: 'FW_ERR_CONSOLE_UNAUTHORIZED',
           message: 'the console needs its token: open /console?token=<console token>',
         })
       }
@@ -190,6 +190,29 @@ describe.each(BUSES)('console on the %s bus', (bus) => {
       )
       expect(refused).toMatchObject({ source: 'web', raw: null })
       expect(refused.errors.map((e) => e.pointer)).toContain('/events')
+    })
+
+    it('shows other refusals of a known source with their code, and none from an unknown key', async () => {
+      const send = (authorization: string, contentType: string) =>
+        fetch(`${pipeline.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': contentType, authorization },
+          body: '<events/>',
+        })
+      // Malformed JSON is refused before the key is looked at; from a known key it would be shown.
+      const stranger = await send('Bearer not-a-key', 'application/json')
+      expect(stranger.status).toBe(400)
+      const wrongType = await send(`Bearer ${WRITE_KEY}`, 'application/xml')
+      expect(wrongType.status).toBe(415)
+      const refusals = () =>
+        stream.items().filter((i): i is RejectedItem => i.kind === 'rejected' && i.index === null)
+      await stream.waitFor('the 415', () =>
+        refusals().find((i) => i.errors[0]?.message.startsWith('FW_ERR_INGEST_MEDIA_TYPE: ')),
+      )
+      expect(refusals().map((i) => i.source)).toEqual(refusals().map(() => 'web'))
+      expect(refusals().some((i) => i.errors[0]?.message.startsWith('FW_ERR_INGEST_MALFORMED_JSON'))).toBe(
+        false,
+      )
     })
 
     it("pushes each connector's figures once a second", async () => {

@@ -3,8 +3,8 @@ import { makeViewer } from '../../src/dev/audience.ts'
 import { TITLES } from '../../src/dev/catalogue.ts'
 import { simulateView } from '../../src/dev/player-model.ts'
 import { Random } from '../../src/dev/random.ts'
+import { createEventValidator } from '../../src/dictionary/event-validator.ts'
 import type { PlayerEvent } from '../../src/event.ts'
-import { createEventValidator } from '../../src/ingest/event-validator.ts'
 
 const START = Date.UTC(2026, 2, 1, 12)
 

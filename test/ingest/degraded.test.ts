@@ -55,4 +55,8 @@ it('sheds load with 503 and Retry-After when under pressure', async () => {
   const res = await post(pipeline.url, envelope(playerView(1)))
   expect(res.status).toBe(503)
   expect(res.headers['retry-after']).toBe('7')
+  expect(res.body).toEqual({
+    error: 'FW_ERR_INGEST_OVERLOADED',
+    message: 'this ingest node is overloaded; nothing was accepted, retry after Retry-After seconds',
+  })
 })

@@ -133,31 +133,73 @@ describe('POST /v1/events', () => {
     expect(bomb.length).toBeLessThan(config.ingest.body_limit_bytes)
     const res = await post(bomb, { 'content-encoding': 'gzip' })
     expect(res.status).toBe(413)
-    expect(res.body.message).toMatch(/after decompression/)
+    expect(res.body).toEqual({
+      error: 'FW_ERR_INGEST_BODY_TOO_LARGE',
+      message: `the body is larger than ${config.ingest.body_limit_bytes} bytes (after decompression); send fewer events per request`,
+    })
   })
 
   it('answers 400 for malformed JSON, saying where it broke', async () => {
     const res = await post('{"sent_at": 1,\n "events": [}')
     expect(res.status).toBe(400)
+    expect(res.body.error).toBe('FW_ERR_INGEST_MALFORMED_JSON')
     expect(res.body.message).toMatch(/line 2, column 13/)
   })
 
-  it('answers 400 for a body that is not a batch', async () => {
+  it('answers 400 for a body that is not a batch, with pointers to what is wrong', async () => {
     const res = await post({ sent_at: Date.now(), events: 'nope' })
     expect(res.status).toBe(400)
+    expect(res.body.error).toBe('FW_ERR_INGEST_INVALID_ENVELOPE')
     expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer: '/events' })]))
   })
 
   it('answers 401 for an unknown key', async () => {
     const res = await post(envelope(playerView(1)), { authorization: 'Bearer nope-nope-nope' })
     expect(res.status).toBe(401)
-    expect(res.body.error).toBe('unknown_write_key')
+    expect(res.body).toEqual({
+      error: 'FW_ERR_INGEST_UNKNOWN_WRITE_KEY',
+      message: 'send a valid write key in Authorization: Bearer, X-Framewire-Key, or ?key=',
+    })
   })
 
   it('answers 403 with no CORS header for a disallowed origin', async () => {
     const res = await post(envelope(playerView(1)), { origin: 'https://evil.example.net' })
     expect(res.status).toBe(403)
     expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    expect(res.body).toEqual({
+      error: 'FW_ERR_INGEST_ORIGIN_NOT_ALLOWED',
+      message:
+        'origin https://evil.example.net may not send to source web; the source needs it in its allowed_origins',
+    })
+  })
+
+  it.each([
+    ['an unsupported content type', { 'content-type': 'application/xml' }, 415, 'FW_ERR_INGEST_MEDIA_TYPE'],
+    ['an unsupported encoding', { 'content-encoding': 'zstd' }, 415, 'FW_ERR_INGEST_ENCODING_UNSUPPORTED'],
+    [
+      'a body that is not what its encoding says',
+      { 'content-encoding': 'gzip' },
+      400,
+      'FW_ERR_INGEST_ENCODING_INVALID',
+    ],
+  ])('answers %s with a catalogue code', async (_what, headers, status, code) => {
+    const res = await post(envelope(playerView(1)), headers)
+    expect([res.status, res.body.error]).toEqual([status, code])
+    expect(Object.keys(res.body).sort()).toEqual(['error', 'message'])
+  })
+
+  it('answers unknown routes and unreadable URLs in the same shape', async () => {
+    const missing = await request(`${pipeline.url}/v1/event?key=${WRITE_KEY}`, { method: 'POST' })
+    expect(missing.statusCode).toBe(404)
+    expect(await missing.body.json()).toEqual({
+      error: 'FW_ERR_NOT_FOUND',
+      message: 'no route POST /v1/event; events go to POST /v1/events',
+    })
+    const badUrl = await request(`${pipeline.url}/v1/%e0%a4%a`)
+    expect([badUrl.statusCode, ((await badUrl.body.json()) as { error: string }).error]).toEqual([
+      400,
+      'FW_ERR_BAD_URL',
+    ])
   })
 
   it('answers a preflight for an allowed origin and refuses another', async () => {
@@ -178,7 +220,7 @@ describe('POST /v1/events', () => {
     const refused = await preflight('https://evil.example.net')
     expect(refused.statusCode).toBe(403)
     expect(refused.headers['access-control-allow-origin']).toBeUndefined()
-    await refused.body.dump()
+    expect(await refused.body.json()).toMatchObject({ error: 'FW_ERR_INGEST_ORIGIN_NOT_ALLOWED' })
   })
 })
 

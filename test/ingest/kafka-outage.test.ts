@@ -33,8 +33,8 @@ it('answers 503 while Kafka is down, loses no acknowledged event, and a retried 
       headers: { 'content-type': 'application/json', authorization: `Bearer ${WRITE_KEY}` },
       body: JSON.stringify(envelope(events)),
     })
-    await res.body.dump()
-    return { status: res.statusCode, retryAfter: res.headers['retry-after'] }
+    const body = (await res.body.json()) as { error?: string }
+    return { status: res.statusCode, retryAfter: res.headers['retry-after'], error: body.error }
   }
 
   const acknowledged: PlayerEvent[] = []
@@ -50,6 +50,7 @@ it('answers 503 while Kafka is down, loses no acknowledged event, and a retried 
     const batch = playerView(10)
     const res = await post(batch)
     expect(res.status).toBe(503)
+    expect(res.error).toMatch(/^FW_ERR_INGEST_BUS_(TIMEOUT|UNAVAILABLE)$/)
     expect(Number(res.retryAfter)).toBeGreaterThan(0)
     refused.push(batch)
   }

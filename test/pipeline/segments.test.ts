@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { loadSchemaDocuments } from '../../src/dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { loadSchemaDocuments } from '../../src/ingest/schema-files.ts'
 import { buildDictionary, dictionary } from '../../src/pipeline/dictionary.ts'
 import { compileSegments } from '../../src/pipeline/segments.ts'
 import { makeEvent } from '../fixtures/events.ts'

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { createEventValidator } from '../../src/ingest/event-validator.ts'
+import { createEventValidator } from '../../src/dictionary/event-validator.ts'
 import {
   loadExampleEvents,
   loadSchemaDocuments,
   SCHEMA_DIR,
   SEGMENT_KEYWORD,
-} from '../../src/ingest/schema-files.ts'
+} from '../../src/dictionary/schema-files.ts'
 
 type Json = Record<string, unknown>
 

@@ -12,6 +12,8 @@ interface ConnectorCounts {
   delivered: number
   deadLettered: number
   circuit: number
+  /** The pause cause while the destination refuses everything (credentials, quota). */
+  paused: string | null
   /** Cumulative bucket counts by upper bound in seconds, ascending; the last bound is +Inf. */
   buckets: [number, number][]
 }
@@ -32,6 +34,8 @@ export interface ConnectorStats {
   /** Dead-lettered since the process started. */
   deadLettered: number
   circuit: 'closed' | 'open' | 'half-open'
+  /** Why the connector is paused (`credentials`, `quota`), or null while it sends. */
+  paused: string | null
 }
 
 const CIRCUIT = ['closed', 'open', 'half-open'] as const
@@ -44,7 +48,13 @@ export async function takeSnapshot(): Promise<StatsSnapshot> {
   const connectors = new Map<string, ConnectorCounts>()
   const of = (labels: Partial<Record<string, string | number>>) => {
     const name = String(labels.connector)
-    const counts = connectors.get(name) ?? { delivered: 0, deadLettered: 0, circuit: 0, buckets: [] }
+    const counts = connectors.get(name) ?? {
+      delivered: 0,
+      deadLettered: 0,
+      circuit: 0,
+      paused: null,
+      buckets: [],
+    }
     connectors.set(name, counts)
     return counts
   }
@@ -52,6 +62,9 @@ export async function takeSnapshot(): Promise<StatsSnapshot> {
   for (const v of await valuesOf('framewire_connector_dead_lettered_total'))
     of(v.labels).deadLettered += v.value
   for (const v of await valuesOf('framewire_connector_circuit_state')) of(v.labels).circuit = v.value
+  for (const v of await valuesOf('framewire_connector_paused')) {
+    if (v.value === 1) of(v.labels).paused = String(v.labels.cause)
+  }
   for (const v of await valuesOf('framewire_delivery_latency_seconds')) {
     if (v.metricName?.endsWith('_bucket') !== true) continue
     const le = v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le)
@@ -97,6 +110,7 @@ export function statsBetween(from: StatsSnapshot | undefined, to: StatsSnapshot)
       p99Ms: quantileMs(before?.buckets ?? [], now.buckets, 0.99),
       deadLettered: now.deadLettered,
       circuit: CIRCUIT[now.circuit] ?? 'closed',
+      paused: now.paused,
     }
   })
 }

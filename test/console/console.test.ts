@@ -236,7 +236,7 @@ describe.each(BUSES)('console on the %s bus', (bus) => {
       if (busy.event !== 'stats') throw new Error('not stats')
       expect(busy.data.connectors.map((c) => c.connector).sort()).toEqual(['amplitude', 'datadog', 'webhook'])
       const webhook = busy.data.connectors.find((c) => c.connector === 'webhook')
-      expect(webhook).toMatchObject({ circuit: 'closed', deadLettered: 0 })
+      expect(webhook).toMatchObject({ circuit: 'closed', paused: null, deadLettered: 0 })
       expect(webhook?.p50Ms).toBeGreaterThan(0)
       expect(webhook?.p99Ms).toBeGreaterThanOrEqual(webhook?.p50Ms ?? 0)
       const stats = stream.messages.filter((m) => m.event === 'stats').map((m) => m.data.at)

@@ -41,12 +41,19 @@ export class ConnectorPanel {
     const history = this.#samples.map((s) => s.connectors.find((c) => c.connector === now.connector) ?? null)
     return el(
       'article',
-      { class: 'connector', 'data-circuit': now.circuit, 'data-connector': now.connector },
+      {
+        class: 'connector',
+        'data-circuit': now.circuit,
+        'data-connector': now.connector,
+        'data-paused': now.paused ?? '',
+      },
       el(
         'header',
         {},
         el('h3', {}, now.connector),
-        el('span', { class: 'circuit' }, `circuit ${now.circuit}`),
+        now.paused
+          ? el('span', { class: 'paused' }, `paused: ${now.paused}`)
+          : el('span', { class: 'circuit' }, `circuit ${now.circuit}`),
       ),
       el(
         'dl',

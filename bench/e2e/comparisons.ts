@@ -12,23 +12,18 @@ export interface Runs {
   embedded: Map<number, WindowFigures>
 }
 
-type Pick = (c: ConnectorFigures) => number | null
+type Figure = (c: ConnectorFigures) => number | null
+const p99Exact: Figure = (c) => c.exact_ms.p99
+const p99Histogram: Figure = (c) => c.histogram_ms.p99
+const p50Exact: Figure = (c) => c.exact_ms.p50
+const maxExact: Figure = (c) => c.exact_ms.max
 
-const FIGURES: Record<string, Pick> = {
-  exact: (c) => c.exact_ms.p99,
-  histogram: (c) => c.histogram_ms.p99,
-  p99_exact: (c) => c.exact_ms.p99,
-  p99_histogram: (c) => c.histogram_ms.p99,
-  p50_exact: (c) => c.exact_ms.p50,
-  max_exact: (c) => c.exact_ms.max,
-}
-
-/** Per connector, each named figure of `run` ÷ the same of `base`, plus `extra` (e.g. whether sustained). */
+/** Per connector, each figure of `run` ÷ the same of `base` (by the results' names), plus `extra`. */
 function compare(
   run: WindowFigures,
   base: WindowFigures,
   names: readonly SinkName[],
-  figures: (keyof typeof FIGURES)[],
+  figures: Record<string, Figure>,
   extra: Record<string, unknown>,
 ) {
   return Object.fromEntries(
@@ -36,9 +31,9 @@ function compare(
       n,
       {
         ...Object.fromEntries(
-          figures.map((f) => [
-            f,
-            ratio((FIGURES[f] as Pick)(run.connectors[n]), (FIGURES[f] as Pick)(base.connectors[n])),
+          Object.entries(figures).map(([name, figure]) => [
+            name,
+            ratio(figure(run.connectors[n]), figure(base.connectors[n])),
           ]),
         ),
         ...extra,
@@ -58,9 +53,15 @@ export function ratios(runs: Runs, rates: number[], hang: SinkName) {
         const f = healthyAt(rate)
         return [
           `p99_at_${rate}_vs_${baselineRate}`,
-          compare(f, baseline, SINK_NAMES, ['exact', 'histogram'], {
-            sustained_at_higher_rate: f.sustained.ok,
-          }),
+          compare(
+            f,
+            baseline,
+            SINK_NAMES,
+            { exact: p99Exact, histogram: p99Histogram },
+            {
+              sustained_at_higher_rate: f.sustained.ok,
+            },
+          ),
         ]
       }),
     ),
@@ -71,7 +72,7 @@ export function ratios(runs: Runs, rates: number[], hang: SinkName) {
           f,
           healthyAt(rate),
           SINK_NAMES.filter((n) => n !== hang),
-          ['p99_exact', 'p99_histogram', 'p50_exact', 'max_exact'],
+          { p99_exact: p99Exact, p99_histogram: p99Histogram, p50_exact: p50Exact, max_exact: maxExact },
           {},
         ),
       ]),
@@ -79,9 +80,15 @@ export function ratios(runs: Runs, rates: number[], hang: SinkName) {
     ...Object.fromEntries(
       [...runs.embedded].map(([rate, f]) => [
         `embedded_vs_kafka_at_${rate}`,
-        compare(f, healthyAt(rate), SINK_NAMES, ['p99_exact', 'p99_histogram', 'p50_exact'], {
-          sustained_on_embedded: f.sustained.ok,
-        }),
+        compare(
+          f,
+          healthyAt(rate),
+          SINK_NAMES,
+          { p99_exact: p99Exact, p99_histogram: p99Histogram, p50_exact: p50Exact },
+          {
+            sustained_on_embedded: f.sustained.ok,
+          },
+        ),
       ]),
     ),
   }

@@ -1,6 +1,8 @@
 import autocannon, { type Instance } from 'autocannon'
-import type { BatchGenerator } from '../ingest/batches.ts'
-import { type ExactSummary, type SliceSummary, summarise, TimedSamples } from './samples.ts'
+import type { BatchGenerator } from '../lib/batches.ts'
+import { AnswerTally, eventsRequest } from '../lib/events-request.ts'
+import { round } from '../lib/numbers.ts'
+import { type ExactSummary, type SliceSummary, summarise, TimedSamples } from '../lib/samples.ts'
 
 /**
  * Fixed-rate load for the end-to-end benchmark: POST /v1/events at a target number of events/s, with
@@ -16,12 +18,12 @@ import { type ExactSummary, type SliceSummary, summarise, TimedSamples } from '.
  * slower than 1000/perConnectionRate ms makes that connection fall behind, and the offered rate drops
  * instead of the latency being recorded. The benchmark therefore (1) reports delivery latency from the
  * ingest's received_at (server side), (2) counts requests actually sent and events actually accepted in the
- * window and (3) does not call a rate sustained unless they reach the target (run.ts). autocannon's own
+ * window and (3) does not call a rate sustained unless they reach the target (verdict.ts). autocannon's own
  * latency histogram is not used (its correction assumes an interval of ceil(1/rate) ms, i.e. 1 ms, which
  * would add phantom samples); every response time is kept here instead.
  *
- * New connections are expensive for a busy ingest (Node accepts one per event-loop iteration), so run.ts
- * waits until every connection has been answered once (answeredConnections) before it measures, and a
+ * New connections are expensive for a busy ingest (Node accepts one per event-loop iteration), so a run
+ * waits until every connection has been answered once (answeredConnections) before it measures, and the
  * staircase adds connections for each increment (increase) instead of opening a new set per step.
  */
 
@@ -91,7 +93,6 @@ export interface FixedRateLoad {
   stop(): Promise<{ timeouts: number }>
 }
 
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
 const share = (total: number, parts: number, i: number) =>
   Math.floor(total / parts) + (i < total % parts ? 1 : 0)
 
@@ -103,9 +104,7 @@ export function startFixedRate(options: FixedRateOptions): FixedRateLoad {
   let measuring = false
   let windowStart = 0
   let sent = 0
-  let accepted = 0
-  let duplicates = 0
-  let rejected = 0
+  let tally = new AnswerTally()
   let errors = 0
   let errorCodes: Record<string, number> = {}
   let perSecond: number[] = []
@@ -115,9 +114,7 @@ export function startFixedRate(options: FixedRateOptions): FixedRateLoad {
   let answeredInWindow = new Set<unknown>()
 
   const request = {
-    method: 'POST',
-    path: '/v1/events',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.writeKey}` },
+    ...eventsRequest(options.writeKey),
     setupRequest(params: { body?: string | Buffer }) {
       params.body = options.generator.next()
       if (measuring) sent++
@@ -126,13 +123,9 @@ export function startFixedRate(options: FixedRateOptions): FixedRateLoad {
     onResponse(status: number, body: string) {
       if (!measuring) return
       statusCodes[status] = (statusCodes[status] ?? 0) + 1
-      if (status !== 202) return
-      const answer = JSON.parse(body) as { accepted: number; duplicates: number; rejected: unknown[] }
-      accepted += answer.accepted
-      duplicates += answer.duplicates
-      rejected += answer.rejected.length
+      const accepted = tally.add(status, body)
       const second = Math.floor((Date.now() - windowStart) / 1000)
-      perSecond[second] = (perSecond[second] ?? 0) + answer.accepted
+      perSecond[second] = (perSecond[second] ?? 0) + accepted
     },
   }
 
@@ -207,7 +200,8 @@ export function startFixedRate(options: FixedRateOptions): FixedRateLoad {
     markStart() {
       measuring = true
       windowStart = Date.now()
-      sent = accepted = duplicates = rejected = errors = 0
+      sent = errors = 0
+      tally = new AnswerTally()
       errorCodes = {}
       perSecond = []
       statusCodes = {}
@@ -218,6 +212,7 @@ export function startFixedRate(options: FixedRateOptions): FixedRateLoad {
       measuring = false
       const end = Date.now()
       const seconds = (end - windowStart) / 1000
+      const { accepted, duplicates, rejected } = tally
       const whole = Array.from({ length: Math.floor(seconds) }, (_, i) => perSecond[i] ?? 0)
       const non2xx = Object.entries(statusCodes)
         .filter(([code]) => !code.startsWith('2'))

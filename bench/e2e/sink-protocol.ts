@@ -1,6 +1,9 @@
-import type { ExactSummary, SliceSummary } from './samples.ts'
+import type { ExactSummary, SliceSummary } from '../lib/samples.ts'
 
-/** What run.ts and the sinks process (sinks.ts) share: names, paths and the shapes of their messages. */
+/**
+ * What the bench (sinks-control.ts) and the sinks process (sinks.ts) share: names, paths and the shapes of
+ * their messages.
+ */
 
 export type SinkName = 'amplitude' | 'datadog' | 'webhook'
 export const SINK_NAMES: readonly SinkName[] = ['amplitude', 'datadog', 'webhook']

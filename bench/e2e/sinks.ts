@@ -1,7 +1,7 @@
 /**
- * Stand-ins for the three destinations of the end-to-end benchmark, run as their own process (forked by
- * run.ts, pinned next to the load generator). Each answers the vendor's success response as soon as the
- * request body has arrived, doing no work first, so what is measured is Framewire's own latency:
+ * Stand-ins for the three destinations of the end-to-end benchmark, run as their own process (started by
+ * sinks-control.ts, pinned next to the load generator). Each answers the vendor's success response as soon
+ * as the request body has arrived, doing no work first, so what is measured is Framewire's own latency:
  *
  *   amplitude  POST /2/httpapi   → 200 {"code":200,"events_ingested":n,"payload_size_bytes":b,"server_upload_time":t}
  *   datadog    POST /api/v2/logs → 202 {}
@@ -13,8 +13,8 @@
  *   webhook    received_at is in the body (the enriched event as stored).
  *   datadog    received_at is an attribute of each log (body gunzipped after answering).
  *   amplitude  received_at is not sent; it is rebuilt from `time` (= ts_corrected = ts + received_at - sent_at)
- *              and the load generator's fixed spacing of ts before sent_at, which run.ts checks before
- *              enabling it (it passes null otherwise, and Amplitude then has no exact figure).
+ *              and the load generator's fixed spacing of ts before sent_at, which amplitude-rebuild.ts checks
+ *              before enabling it (null otherwise, and Amplitude then has no exact figure).
  *
  * A sink switched to "hang" accepts connections and reads requests but never answers (until switched back,
  * when the held connections are destroyed).
@@ -24,7 +24,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { gunzip } from 'node:zlib'
-import { TimedSamples } from './samples.ts'
+import { TimedSamples } from '../lib/samples.ts'
 import {
   type AmplitudeRebuild,
   type FromSinks,

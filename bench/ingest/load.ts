@@ -1,5 +1,8 @@
 import autocannon from 'autocannon'
-import type { BatchGenerator } from './batches.ts'
+import type { BatchGenerator } from '../lib/batches.ts'
+import { AnswerTally, eventsRequest } from '../lib/events-request.ts'
+import { round } from '../lib/numbers.ts'
+import { type ExactSummary, summarise, TimedSamples } from '../lib/samples.ts'
 
 export interface LoadOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:8080. */
@@ -31,39 +34,21 @@ export interface LoadFigures {
   events_per_s: number
   requests_per_s: number
   /** Latency of 2xx requests, from send to full response, exact (every response is kept). */
-  latency_ms: { mean: number; p50: number; p90: number; p99: number; max: number }
+  latency_ms: Pick<ExactSummary, 'mean' | 'p50' | 'p90' | 'p99' | 'max'>
   request_body_bytes_avg: number
 }
 
-/** Exact quantile of sorted values (nearest rank). */
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
-  return sorted[rank] as number
-}
-
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
-
 /** Posts generated batches for a fixed time over keep-alive connections, one request in flight each. */
 export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
-  let latencies = new Float64Array(1 << 16)
-  let latencyCount = 0
-  let accepted = 0
-  let duplicate = 0
-  let rejected = 0
+  const latencies = new TimedSamples()
+  const tally = new AnswerTally()
   let bodies = 0
   let bodyBytes = 0
 
   const request = {
-    method: 'POST',
-    path: '/v1/events',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.writeKey}` },
+    ...eventsRequest(options.writeKey),
     onResponse(status: number, body: string) {
-      if (status !== 202) return
-      const answer = JSON.parse(body) as { accepted: number; duplicates: number; rejected: unknown[] }
-      accepted += answer.accepted
-      duplicate += answer.duplicates
-      rejected += answer.rejected.length
+      tally.add(status, body)
     },
   }
   const requests = options.replayPool
@@ -93,19 +78,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     requests,
   })
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    if (statusCode < 200 || statusCode >= 300) return
-    if (latencyCount === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2)
-      grown.set(latencies)
-      latencies = grown
-    }
-    latencies[latencyCount++] = responseTime
+    if (statusCode >= 200 && statusCode < 300) latencies.add(Date.now(), responseTime)
   })
   const result = await instance
 
-  const sorted = latencies.subarray(0, latencyCount).sort()
-  let sum = 0
-  for (const v of sorted) sum += v
+  const latency = summarise(latencies.all())
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]))
   return {
     duration_s: round(result.duration, 3),
@@ -114,17 +91,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     errors: result.errors,
     timeouts: result.timeouts,
     status_codes: statusCodes,
-    events_accepted: accepted,
-    events_duplicate: duplicate,
-    events_rejected: rejected,
-    events_per_s: Math.round(accepted / result.duration),
+    events_accepted: tally.accepted,
+    events_duplicate: tally.duplicates,
+    events_rejected: tally.rejected,
+    events_per_s: Math.round(tally.accepted / result.duration),
     requests_per_s: Math.round(result['2xx'] / result.duration),
     latency_ms: {
-      mean: round(latencyCount > 0 ? sum / latencyCount : Number.NaN),
-      p50: round(quantile(sorted, 0.5)),
-      p90: round(quantile(sorted, 0.9)),
-      p99: round(quantile(sorted, 0.99)),
-      max: round(quantile(sorted, 1)),
+      mean: latency.mean,
+      p50: latency.p50,
+      p90: latency.p90,
+      p99: latency.p99,
+      max: latency.max,
     },
     request_body_bytes_avg: bodies > 0 ? Math.round(bodyBytes / bodies) : 0,
   }

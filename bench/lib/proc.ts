@@ -152,3 +152,22 @@ export function machineBusySeconds(): number | undefined {
     return undefined
   }
 }
+
+/**
+ * Connections waiting in the kernel's accept queue of a loopback listening socket (rx_queue of its LISTEN
+ * line in /proc/net/tcp); null when not found or not Linux.
+ */
+export function acceptQueue(port: number): number | null {
+  try {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A') {
+        return Number.parseInt(fields[4]?.split(':')[1] ?? '0', 16)
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return null
+}

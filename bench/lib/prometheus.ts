@@ -92,3 +92,21 @@ export function histogramQuantile(h: Histogram, q: number): number | undefined {
 export function histogramMean(h: Histogram): number | undefined {
   return h.count > 0 ? h.sum / h.count : undefined
 }
+
+export async function scrape(url: string): Promise<Sample[]> {
+  const res = await fetch(url)
+  return parseMetrics(await res.text())
+}
+
+/** What happened between two scrapes: histogram and counter deltas, and the gauges of the second. */
+export function metricsDelta(before: Sample[], after: Sample[]) {
+  return {
+    histogram: (name: string, filter: LabelFilter = {}): Histogram =>
+      histogramDelta(histogram(after, name, filter), histogram(before, name, filter)),
+    counter: (name: string, filter: LabelFilter = {}) =>
+      counter(after, name, filter) - counter(before, name, filter),
+    gauge: (name: string, filter: LabelFilter = {}) => after.find((s) => matches(s, name, filter))?.value,
+    /** By suffix: the default metrics' prefix (e.g. nodejs_) is the app's choice. */
+    gaugeEndingWith: (suffix: string) => after.find((s) => s.name.endsWith(suffix))?.value,
+  }
+}

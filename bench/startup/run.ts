@@ -12,9 +12,10 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { stringify } from 'yaml'
+import { freePort } from '../../test/helpers/free-port.ts'
 import { round } from '../lib/numbers.ts'
 import { machineNotes } from '../lib/proc.ts'
-import { freePort } from '../lib/services.ts'
+import { writeResults } from '../lib/results.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const { values: flags } = parseArgs({
@@ -98,5 +99,5 @@ const result = {
       }
     : {}),
 }
-writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`)
+writeResults(flags.out, result)
 console.log(JSON.stringify(result, null, 2))

@@ -1,3 +1,5 @@
+import { round } from './numbers.ts'
+
 /**
  * Exact latency samples: every value is kept (with the wall time it was taken at), so quantiles over any
  * window are exact, not estimated from buckets.
@@ -13,10 +15,8 @@ export interface ExactSummary {
   max: number | null
 }
 
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
-
 /** Nearest-rank quantile of sorted values. */
-export function quantileOfSorted(sorted: Float64Array, q: number): number {
+function quantileOfSorted(sorted: Float64Array, q: number): number {
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
   return sorted[rank] as number
 }
@@ -29,12 +29,12 @@ export function summarise(values: Float64Array): ExactSummary {
   for (const v of sorted) sum += v
   return {
     count: sorted.length,
-    mean: round(sum / sorted.length),
-    p50: round(quantileOfSorted(sorted, 0.5)),
-    p90: round(quantileOfSorted(sorted, 0.9)),
-    p99: round(quantileOfSorted(sorted, 0.99)),
-    p999: round(quantileOfSorted(sorted, 0.999)),
-    max: round(sorted[sorted.length - 1] as number),
+    mean: round(sum / sorted.length, 2),
+    p50: round(quantileOfSorted(sorted, 0.5), 2),
+    p90: round(quantileOfSorted(sorted, 0.9), 2),
+    p99: round(quantileOfSorted(sorted, 0.99), 2),
+    p999: round(quantileOfSorted(sorted, 0.999), 2),
+    max: round(sorted[sorted.length - 1] as number, 2),
   }
 }
 
@@ -64,6 +64,11 @@ export class TimedSamples {
 
   clear(): void {
     this.#count = 0
+  }
+
+  /** Every value, in the order added. */
+  all(): Float64Array {
+    return this.#value.subarray(0, this.#count)
   }
 
   /** The values taken in [from, to). */

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import Fastify, { type FastifyReply } from 'fastify'
 import { createEventValidator, type ValidationIssue } from '../../src/dictionary/event-validator.ts'
 import { codes, errorBody, type FramewireError, withIssues } from '../../src/errors.ts'
-import { parseJson } from '../../src/ingest/parse-json.ts'
+import { parseJsonBodies } from '../../src/ingest/parse-json.ts'
 
 const { values } = parseArgs({
   options: {
@@ -30,14 +30,7 @@ const validator = createEventValidator()
 const app = Fastify({ logger: false, bodyLimit: Number(values['body-limit']) })
 
 // As the ingest: the body arrives as a string, JSON or text/plain (sendBeacon), and parseJson parses it.
-app.removeAllContentTypeParsers()
-app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
-  try {
-    done(null, parseJson(body as string))
-  } catch (err) {
-    done(err as Error, undefined)
-  }
-})
+parseJsonBodies(app)
 
 // The ingest's answer shape for the two refusals this server makes.
 const refuse = (reply: FastifyReply, error: FramewireError) =>

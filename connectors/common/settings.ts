@@ -20,3 +20,10 @@ export type EventNamingSetting = Static<ReturnType<typeof EventNamingSetting>>
 export function HttpUrl(description: string) {
   return Type.String({ format: 'uri', pattern: '^https?://', description })
 }
+
+// TEMPORARY-COMPAT (removed once every connector is on TypeBox)
+export const httpUrlSetting = HttpUrl
+export const eventNamingSetting = EventNamingSetting
+export function excludeTypesSetting(description: string) {
+  return { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description } as const
+}

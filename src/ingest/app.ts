@@ -9,7 +9,7 @@ import { type AcceptDeps, acceptEvents } from './accept-events.ts'
 import { answerErrors } from './error-answers.ts'
 import type { IngestRejection } from './ingest-rejection.ts'
 import { ingestMetrics } from './metrics.ts'
-import { parseJson } from './parse-json.ts'
+import { parseJsonBodies } from './parse-json.ts'
 import { allowOrigin, answerPreflight, originAllowed, type SourceRegistry, writeKeyOf } from './sources.ts'
 
 export interface IngestAppDeps extends Omit<AcceptDeps, 'log' | 'maxEvents' | 'produceTimeoutMs' | 'topics'> {
@@ -70,15 +70,7 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
     customError: codes.FW_ERR_INGEST_OVERLOADED,
   })
 
-  // navigator.sendBeacon sends a string body as text/plain; both types carry the same JSON envelope.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseJson(body as string))
-    } catch (err) {
-      done(err as Error, undefined)
-    }
-  })
+  parseJsonBodies(app)
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import { type ParseError, printParseErrorCode, parse as scan } from 'jsonc-parser'
 import { codes } from '../errors.ts'
 
@@ -19,4 +20,19 @@ export function parseJson(text: string): unknown {
     // A 400 that says where the JSON broke.
     throw new codes.FW_ERR_INGEST_MALFORMED_JSON(line, offset - before.lastIndexOf('\n'), detail)
   }
+}
+
+/**
+ * The ingest's body parsing: a string body, JSON or text/plain (what navigator.sendBeacon sends for a
+ * string), parsed by parseJson. The benchmark's ceiling server registers the same.
+ */
+export function parseJsonBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
 }

@@ -119,7 +119,11 @@ export interface ConnectorMetrics {
   buffered(count: number): void
   circuit(state: CircuitState): void
   disabled(isDisabled: boolean): void
-  lag(source: () => number): void
+  /**
+   * The worker starts consuming: circuit closed, not disabled, lag read from `lag`. Not at construction, so
+   * a worker a hot reload prepares leaves the running one's series alone.
+   */
+  live(lag: () => number): void
   /** Drops this connector's series, e.g. when hot reload removes it. */
   remove(): void
 }
@@ -131,8 +135,6 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
   const deliveredCount = delivered.labels(labels)
   const batchItems = batchSize.labels(labels)
   const inFlightBatches = inFlight.labels(labels)
-  circuitState.set(labels, CIRCUIT_VALUE.closed)
-  disabled.set(labels, 0)
   return {
     delivered(receivedAt, clientTs, now) {
       // Clients' clocks may run ahead and their events may lack fields: a latency is never negative or NaN.
@@ -149,7 +151,11 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
     buffered: (count) => buffered.set(labels, count),
     circuit: (state) => circuitState.set(labels, CIRCUIT_VALUE[state]),
     disabled: (isDisabled) => disabled.set(labels, isDisabled ? 1 : 0),
-    lag: (source) => lagSources.set(connector, source),
+    live(lag) {
+      circuitState.set(labels, CIRCUIT_VALUE.closed)
+      disabled.set(labels, 0)
+      lagSources.set(connector, lag)
+    },
     remove() {
       lagSources.delete(connector)
       const byConnector = [

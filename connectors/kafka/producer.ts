@@ -8,6 +8,7 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs'
+import '../../src/bus/kafkajs-idle-timer.ts'
 import type { Logger } from 'pino'
 import type { Outcome } from '../../src/worker/connector.ts'
 

@@ -33,33 +33,54 @@ const RESTART_ONLY = [
   'redis',
 ] as const
 
+/** A connector change a reload could not apply; that connector runs as before (or not, if it was new). */
+export interface ConnectorFailure {
+  connector: string
+  error: unknown
+}
+
 /**
  * Applies a new, already validated config to a running process: sources at once, connectors by
- * starting, draining or replacing only the workers whose entry changed.
+ * starting, draining or replacing only the workers whose running config differs. Restart-only parts are
+ * compared with the config the process started with. Connectors are compared with what actually runs, so
+ * a change that failed is tried again by the next reload (SIGHUP) rather than leaving the two out of step.
+ * Returns the connector changes that failed; the others are applied.
  */
 export async function applyConfig(
   running: Running,
-  previous: FramewireConfig,
+  started: FramewireConfig,
   next: FramewireConfig,
   log: Logger,
-) {
-  const restartNeeded = RESTART_ONLY.filter((key) => !isDeepStrictEqual(previous[key], next[key]))
+): Promise<ConnectorFailure[]> {
+  const restartNeeded = RESTART_ONLY.filter((key) => !isDeepStrictEqual(started[key], next[key]))
   if (restartNeeded.length > 0)
     log.warn({ keys: restartNeeded }, 'these config changes apply only after a restart')
   running.ingest?.sources.replace(next.sources)
   const workers = running.workers
-  if (!workers) return
-  const before = new Map(previous.connectors.map((c) => [c.name, c]))
+  if (!workers) return []
+  const before = new Map(workers.configs().map((c) => [c.name, c]))
   const after = new Map(next.connectors.map((c) => [c.name, c]))
-  for (const name of before.keys()) if (!after.has(name)) await workers.remove(name)
+  const failures: ConnectorFailure[] = []
+  const attempt = async (connector: string, change: () => Promise<void>) => {
+    try {
+      await change()
+    } catch (error) {
+      failures.push({ connector, error })
+    }
+  }
+  for (const name of before.keys()) if (!after.has(name)) await attempt(name, () => workers.remove(name))
   for (const [name, config] of after) {
     const old = before.get(name)
-    if (!old) await workers.add(config)
-    else if (!isDeepStrictEqual(old, config)) await workers.replace(config)
+    if (!old) await attempt(name, () => workers.add(config))
+    else if (!isDeepStrictEqual(old, config)) await attempt(name, () => workers.replace(config))
   }
+  return failures
 }
 
-/** Watches the config file (and SIGHUP); a valid change is applied, an invalid one is logged and counted. */
+/**
+ * Watches the config file (and SIGHUP); a valid change is applied, an invalid one is logged and counted.
+ * SIGHUP applies the file even when it is unchanged, which retries connectors that failed to start.
+ */
 export function startConfigReload(
   file: string,
   text: string,
@@ -67,7 +88,6 @@ export function startConfigReload(
   running: Running,
   log: Logger,
 ) {
-  let current = initial
   let currentHash = hashText(text)
   configInfo.set({ hash: currentHash }, 1)
   let queue = Promise.resolve()
@@ -82,16 +102,26 @@ export function startConfigReload(
         log.error({ problems }, 'config change rejected; the previous config keeps running')
         return
       }
+      let failures: ConnectorFailure[]
       try {
-        await applyConfig(running, current, next, log)
+        failures = await applyConfig(running, initial, next, log)
       } catch (err) {
+        // Never reject: the queue would skip every later change.
         reloadFailures.inc()
         log.error({ err }, 'config change failed to apply')
         return
       }
+      if (failures.length > 0) {
+        reloadFailures.inc()
+        for (const { connector, error } of failures)
+          log.error(
+            { err: error, connector },
+            'connector change not applied; the connector runs what it ran before (SIGHUP retries)',
+          )
+        return
+      }
       configInfo.remove({ hash: currentHash })
       configInfo.set({ hash }, 1)
-      current = next
       currentHash = hash
       log.info({ hash, connectors: next.connectors.map((c) => c.name) }, 'config reloaded')
     })

@@ -1,4 +1,5 @@
 import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs'
+import './kafkajs-idle-timer.ts'
 import type { Logger } from 'pino'
 import type { Bus, ConsumeOptions, Headers, OutgoingRecord, Subscription, TopicSpec } from './bus.ts'
 

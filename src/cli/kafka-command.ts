@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { Kafka, logLevel } from 'kafkajs'
+import '../bus/kafkajs-idle-timer.ts'
 import {
   defaultLocalKafkaOptions,
   localKafkaStatus,

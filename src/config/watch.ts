@@ -6,8 +6,9 @@ export const hashText = (text: string) => createHash('sha256').update(text).dige
 
 /**
  * Calls `onChange(text, hash)` when the file's content changes. It watches the directory rather than the
- * file, so editors' atomic renames and Kubernetes ConfigMap symlink swaps are seen too; SIGHUP forces a
- * look. Returns a function that stops watching.
+ * file, so editors' atomic renames and Kubernetes ConfigMap symlink swaps are seen too. SIGHUP calls it
+ * even when the content is unchanged (the operator asks to apply it again). Returns a function that stops
+ * watching.
  */
 export function watchConfigFile(
   file: string,
@@ -17,6 +18,7 @@ export function watchConfigFile(
 ): () => void {
   let current = initialHash
   let timer: NodeJS.Timeout | undefined
+  let forced = false
   const check = () => {
     timer = undefined
     let text: string
@@ -26,7 +28,8 @@ export function watchConfigFile(
       return // mid-rename: the next event brings the new file
     }
     const hash = hashText(text)
-    if (hash === current) return
+    if (hash === current && !forced) return
+    forced = false
     current = hash
     onChange(text, hash)
   }
@@ -38,7 +41,10 @@ export function watchConfigFile(
   const watcher = watch(dirname(file), (_event, changed) => {
     if (changed === null || changed === name || changed.startsWith('..')) schedule()
   })
-  const onHangup = () => schedule()
+  const onHangup = () => {
+    forced = true
+    schedule()
+  }
   process.on('SIGHUP', onHangup)
   return () => {
     clearTimeout(timer)

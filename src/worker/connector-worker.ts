@@ -125,6 +125,7 @@ export class ConnectorWorker {
   #commitAgain = false
   #leaving: Promise<void> | undefined
   #stopped: Promise<void> | undefined
+  #opened: Promise<void> | undefined
 
   constructor(options: ConnectorWorkerOptions) {
     const { config, connector } = options
@@ -134,7 +135,6 @@ export class ConnectorWorker {
     this.#log = options.logger.child({ connector: config.name, type: connector.type })
     this.#metrics = connectorMetrics(config.name)
     this.#pipelineMetrics = pipelineMetrics(config.name)
-    this.#metrics.lag(() => this.#tracker.lag())
     this.#buffer = new BufferLimit(config.max_buffered_records, (held) => this.#metrics.buffered(held))
     this.#policy = new RetryPolicy(config.retry)
     this.#breaker = new CircuitBreaker(config.circuit_breaker, (state) => this.#onCircuit(state))
@@ -172,11 +172,23 @@ export class ConnectorWorker {
     return this.#buffer.held
   }
 
+  /**
+   * Opens the connector's resources without consuming yet, so a hot reload learns that the new worker can
+   * run before it stops the old one. `start` opens it if this was not called.
+   */
+  open(): Promise<void> {
+    this.#opened ??= (async () => {
+      this.#resources = await this.#options.connector.open?.(this.#settings, {
+        log: this.#log,
+        name: this.name,
+      })
+    })()
+    return this.#opened
+  }
+
   async start(): Promise<void> {
-    this.#resources = await this.#options.connector.open?.(this.#settings, {
-      log: this.#log,
-      name: this.name,
-    })
+    await this.open()
+    this.#metrics.live(() => this.#tracker.lag())
     const subscription = await this.#options.bus.subscribe({
       group: this.#options.group,
       topics: this.#options.topics,
@@ -223,7 +235,12 @@ export class ConnectorWorker {
     }
     this.#teardown()
     await this.#leave()
-    await this.#options.connector.close?.(this.#resources)
+    // Only resources that opened are closed: a worker whose open() failed is stopped too.
+    const opened = await this.#opened?.then(
+      () => true,
+      () => false,
+    )
+    if (opened) await this.#options.connector.close?.(this.#resources)
     this.#state = 'stopped'
     this.#log.info('connector worker stopped')
   }

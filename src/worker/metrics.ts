@@ -137,7 +137,11 @@ export interface ConnectorMetrics {
   /** The cause the connector is paused for, or undefined once it resumed. */
   paused(cause: PauseCause | undefined): void
   failed(): void
-  lag(source: () => number): void
+  /**
+   * The worker starts consuming: circuit closed, not disabled, lag read from `lag`. Not at construction, so
+   * a worker a hot reload prepares leaves the running one's series alone.
+   */
+  live(lag: () => number): void
   /** Drops this connector's series, e.g. when hot reload removes it. */
   remove(): void
 }
@@ -149,10 +153,6 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
   const deliveredCount = delivered.labels(labels)
   const batchItems = batchSize.labels(labels)
   const inFlightBatches = inFlight.labels(labels)
-  circuitState.set(labels, CIRCUIT_VALUE.closed)
-  disabled.set(labels, 0)
-  failed.set(labels, 0)
-  for (const cause of PAUSE_CAUSES) paused.set({ connector, cause }, 0)
   return {
     delivered(receivedAt, clientTs, now) {
       // Clients' clocks may run ahead and their events may lack fields: a latency is never negative or NaN.
@@ -173,7 +173,13 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
       for (const cause of PAUSE_CAUSES) paused.set({ connector, cause }, cause === current ? 1 : 0)
     },
     failed: () => failed.set(labels, 1),
-    lag: (source) => lagSources.set(connector, source),
+    live(lag) {
+      circuitState.set(labels, CIRCUIT_VALUE.closed)
+      disabled.set(labels, 0)
+      failed.set(labels, 0)
+      for (const cause of PAUSE_CAUSES) paused.set({ connector, cause }, 0)
+      lagSources.set(connector, lag)
+    },
     remove() {
       lagSources.delete(connector)
       const byConnector = [

@@ -51,12 +51,19 @@ export async function startWorkers(
   return group
 }
 
+/** A worker with its pool and the config it runs. */
+interface RunningWorker {
+  worker: ConnectorWorker
+  agent: Agent
+  config: ConnectorConfig
+}
+
 /**
  * The connector workers of one process. Workers can be added, removed and replaced while the others keep
- * running (hot reload); `stop` drains and commits them all (SIGTERM).
+ * running (hot reload); `stop` drains and commits them all (SIGTERM). `configs` is what actually runs.
  */
 export class WorkerGroup {
-  readonly #workers = new Map<string, { worker: ConnectorWorker; agent: Agent; type: string }>()
+  readonly #workers = new Map<string, RunningWorker>()
   /** Shared by the caps of every connector of this process; connected when the first cap needs it. */
   #redis: Redis | undefined
 
@@ -65,34 +72,14 @@ export class WorkerGroup {
     this.options = options
   }
 
+  /** The config of each running worker. */
+  configs(): ConnectorConfig[] {
+    return [...this.#workers.values()].map(({ config }) => config)
+  }
+
   async add(config: ConnectorConfig): Promise<void> {
     if (this.#workers.has(config.name)) throw new Error(`connector "${config.name}" is already running`)
-    const connector = this.options.connectors[config.type]
-    if (!connector) throw new Error(`connector "${config.name}" has unknown type "${config.type}"`)
-    const pipeline = await this.#compile(config)
-    const dlq = deadLetterTopic(this.options.config, config.name)
-    await this.options.bus.ensureTopics([dlq])
-    const agent = connectorAgent(config)
-    const worker = new ConnectorWorker({
-      config,
-      connector,
-      bus: this.options.bus,
-      group: connectorGroup(this.options.config.kafka, config.name),
-      topics: [this.options.config.topics.events],
-      deadLetterTopic: dlq.topic,
-      http: agent,
-      logger: this.options.logger,
-      pipeline,
-    })
-    this.#workers.set(config.name, { worker, agent, type: config.type })
-    try {
-      await worker.start()
-    } catch (error) {
-      this.#workers.delete(config.name)
-      await worker.stop(0)
-      await agent.destroy()
-      throw error
-    }
+    await this.#start(await this.#prepare(config))
   }
 
   /** Drains and stops one worker and forgets its metric series. */
@@ -103,16 +90,35 @@ export class WorkerGroup {
     running.worker.removeMetrics()
   }
 
-  /** Swaps a connector's worker for one with a new config; its offsets carry over through the group. */
+  /**
+   * Swaps a connector's worker for one with a new config; its offsets carry over through the group. The
+   * new worker is compiled and opened first: if that fails, the old one keeps running untouched. The two
+   * never consume at once, since a second member of the group would take partitions (a rebalance) while
+   * the old one still has batches in flight, and those would be delivered twice. Should the new one fail
+   * to subscribe after the old one stopped, the old config is started again.
+   */
   async replace(config: ConnectorConfig): Promise<void> {
-    await this.remove(config.name)
-    await this.add(config)
+    const old = this.#workers.get(config.name)
+    if (!old) return this.add(config)
+    const next = await this.#prepare(config)
+    await this.#stopOne(config.name)
+    try {
+      await this.#start(next)
+    } catch (error) {
+      await this.add(old.config).catch((restoreError: unknown) =>
+        this.options.logger.error(
+          { err: restoreError, connector: config.name },
+          'the previous connector config did not start again either; the connector is not running',
+        ),
+      )
+      throw error
+    }
   }
 
   status(): WorkerStatus[] {
-    return [...this.#workers].map(([name, { worker, type }]) => ({
+    return [...this.#workers].map(([name, { worker, config }]) => ({
       name,
-      type,
+      type: config.type,
       state: worker.state,
       buffered: worker.buffered,
     }))
@@ -122,6 +128,48 @@ export class WorkerGroup {
     await Promise.all([...this.#workers.keys()].map((name) => this.#stopOne(name)))
     this.#redis?.disconnect()
     this.#redis = undefined
+  }
+
+  /** Everything that can fail before consuming: type, pipeline, dead-letter topic, settings, open(). */
+  async #prepare(config: ConnectorConfig): Promise<RunningWorker> {
+    const connector = this.options.connectors[config.type]
+    if (!connector) throw new Error(`connector "${config.name}" has unknown type "${config.type}"`)
+    const pipeline = await this.#compile(config)
+    const dlq = deadLetterTopic(this.options.config, config.name)
+    await this.options.bus.ensureTopics([dlq])
+    const agent = connectorAgent(config)
+    let worker: ConnectorWorker | undefined
+    try {
+      worker = new ConnectorWorker({
+        config,
+        connector,
+        bus: this.options.bus,
+        group: connectorGroup(this.options.config.kafka, config.name),
+        topics: [this.options.config.topics.events],
+        deadLetterTopic: dlq.topic,
+        http: agent,
+        logger: this.options.logger,
+        pipeline,
+      })
+      await worker.open()
+      return { worker, agent, config }
+    } catch (error) {
+      await discard(worker, agent)
+      throw error
+    }
+  }
+
+  /** Subscribes a prepared worker and records it as running. */
+  async #start(prepared: RunningWorker): Promise<void> {
+    const { worker, agent, config } = prepared
+    this.#workers.set(config.name, prepared)
+    try {
+      await worker.start()
+    } catch (error) {
+      this.#workers.delete(config.name)
+      await discard(worker, agent)
+      throw error
+    }
   }
 
   /** Compiles the connector's pipeline once; its cap shares a Redis token bucket when Redis is configured. */
@@ -168,4 +216,10 @@ export class WorkerGroup {
     // Requests still open belong to sends already abandoned.
     await running.agent.destroy()
   }
+}
+
+/** Releases a worker that never ran (its open() or subscribe failed) and its pool. */
+async function discard(worker: ConnectorWorker | undefined, agent: Agent): Promise<void> {
+  await worker?.stop(0)
+  await agent.destroy()
 }

@@ -1,0 +1,22 @@
+/**
+ * The test files that need an external service: the Kafka broker and Redis of test/setup/services.ts,
+ * PostgreSQL, Chromium or the Pub/Sub emulator. `npm run test:unit` (vitest.unit.config.ts) runs every other
+ * test file, `npm test` runs them all. A new file is a unit test unless it is listed here; one that reaches
+ * a service from the unit run fails there (the services it is given do not resolve), so it cannot go
+ * unnoticed. test/test-sets.test.ts checks every entry still matches a file.
+ */
+export const integrationFiles = [
+  // Each test here starts a whole pipeline on the test broker, or a framewire process.
+  'test/e2e/**/*.test.ts',
+  'connectors/kafka/kafka.test.ts',
+  'connectors/postgres/postgres.test.ts',
+  'connectors/pubsub/pubsub.test.ts',
+  'test/console/console-browser.test.ts',
+  'test/console/console.test.ts',
+  'test/ingest/degraded.test.ts',
+  'test/ingest/ingest.test.ts',
+  'test/ingest/kafka-outage.test.ts',
+  'test/pipeline/cap-gate.test.ts',
+  'test/pipeline/rate-cap.test.ts',
+  'test/worker/connector-worker.kafka.test.ts',
+]

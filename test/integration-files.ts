@@ -12,6 +12,8 @@ export const integrationFiles = [
   'connectors/postgres/postgres.test.ts',
   'connectors/pubsub/pubsub.test.ts',
   'test/console/console-browser.test.ts',
+  // Every connector against its stand-in or real service (PostgreSQL, Kafka, the Pub/Sub emulator).
+  'test/contract/connector-contract.test.ts',
   'test/console/console.test.ts',
   'test/ingest/degraded.test.ts',
   'test/ingest/ingest.test.ts',

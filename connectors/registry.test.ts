@@ -95,7 +95,6 @@ describe('connector registry', () => {
     compile(connectorTypes.webhook?.settingsSchema ?? {})(webhook)
     expect(webhook).toMatchObject({
       headers: {},
-      timeout_ms: 15_000,
       max_events: 500,
       max_body_bytes: 1_000_000,
     })

@@ -1,22 +1,9 @@
-import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import { outcomeForStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import type { Outcome } from '../../src/worker/connector.ts'
+import { defineHttpConnector, httpOutcomes } from '../../src/worker/http-connector.ts'
 import { compress } from '../common/compression.ts'
-import { post } from '../common/post.ts'
-import { sendPrechecked } from '../common/send-prechecked.ts'
-import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { HttpUrl, StringEnum } from '../common/settings.ts'
 import { type DatadogLog, toDatadog } from './transform.ts'
-
-export interface DatadogSettings {
-  api_key: string
-  site: (typeof SITES)[number]
-  url?: string
-  service: string
-  ddsource: string
-  hostname?: string
-  tags: string[]
-  compression: 'gzip' | 'none'
-  exclude_types: string[]
-}
 
 // https://docs.datadoghq.com/api/latest/logs/#send-logs: one intake host per site,
 // https://http-intake.logs.<site>/api/v2/logs.
@@ -41,57 +28,47 @@ export const MAX_LOG_BYTES = 1_000_000
 // Same page: "Log events can be submitted with a timestamp that is up to 18 hours in the past."
 export const MAX_AGE_MS = 18 * 3600 * 1000
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['api_key'],
-  properties: {
-    api_key: {
-      type: 'string',
+export const settingsSchema = Type.Object(
+  {
+    api_key: Type.String({
       minLength: 1,
       description:
         'Datadog API key, sent as the DD-API-KEY header. Keep it out of the file: interpolate an environment variable (see README).',
-    },
-    site: {
-      type: 'string',
-      enum: [...SITES],
+    }),
+    site: StringEnum(SITES, {
       default: 'datadoghq.com',
       description:
         'Datadog site of the organisation; logs go to https://http-intake.logs.<site>/api/v2/logs.',
-    },
-    url: httpUrlSetting('Full intake URL overriding `site` (proxies, stand-ins in tests).'),
-    service: {
-      type: 'string',
+    }),
+    url: Type.Optional(HttpUrl('Full intake URL overriding `site` (proxies, stand-ins in tests).')),
+    service: Type.String({
       minLength: 1,
       default: 'framewire',
       description: 'Value of the `service` attribute of every log.',
-    },
-    ddsource: {
-      type: 'string',
+    }),
+    ddsource: Type.String({
       minLength: 1,
       default: 'framewire',
       description: 'Value of `ddsource` (the integration name Datadog uses to pick a pipeline).',
-    },
-    hostname: {
-      type: 'string',
-      minLength: 1,
-      description: 'Value of `hostname`; by default the name of the ingest node that received the event.',
-    },
-    tags: {
-      type: 'array',
-      items: { type: 'string', minLength: 1, pattern: '^[^,]+$' },
+    }),
+    hostname: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Value of `hostname`; by default the name of the ingest node that received the event.',
+      }),
+    ),
+    tags: Type.Array(Type.String({ minLength: 1, pattern: '^[^,]+$' }), {
       default: [],
       description: 'Extra tags added to every log, e.g. ["env:prod", "team:video"].',
-    },
-    compression: {
-      type: 'string',
-      enum: ['gzip', 'none'],
+    }),
+    compression: StringEnum(['gzip', 'none'] as const, {
       default: 'gzip',
       description: 'Request body encoding; Datadog recommends gzip.',
-    },
-    exclude_types: excludeTypesSetting('Event types not sent to Datadog (e.g. ["heartbeat"]).'),
+    }),
   },
-} as const
+  { additionalProperties: false },
+)
+export type DatadogSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: DatadogSettings): string {
   return settings.url ?? `https://http-intake.logs.${settings.site}/api/v2/logs`
@@ -108,63 +85,48 @@ function withRateLimitReset(
   return Number.isFinite(reset) && reset > 0 ? { ...outcome, afterMs: reset * 1000 } : outcome
 }
 
-export default defineConnector<DatadogSettings, DatadogLog>({
+/** Why a log must not go out: Datadog would answer 2xx and then truncate it, or not keep it. */
+function refusal(record: DatadogLog, now: number): string | undefined {
+  if (Buffer.byteLength(JSON.stringify(record)) > MAX_LOG_BYTES) {
+    return `log larger than ${MAX_LOG_BYTES} bytes: Datadog would truncate it`
+  }
+  if (record.timestamp < now - MAX_AGE_MS) {
+    return 'event older than 18 h: Datadog accepts logs at most 18 h in the past'
+  }
+  return undefined
+}
+
+export default defineHttpConnector<DatadogSettings, DatadogLog>({
   type: 'datadog',
   description: 'Player events as Datadog logs through the HTTP logs intake (/api/v2/logs).',
   settingsSchema,
 
   limits() {
-    // The array brackets take 2 bytes; recordBytes counts each entry's separating comma.
+    // The array brackets take 2 bytes; the default record size counts each entry's separating comma.
     return { maxItems: MAX_ENTRIES, maxBytes: MAX_PAYLOAD_BYTES - 2 }
   },
 
   // Datadog does not deduplicate; the event_id attribute lets queries spot redeliveries.
-  dedupeKey: (event) => event.event_id,
+  transform: (event, settings) => toDatadog(event, settings),
 
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toDatadog(event, settings)
-  },
+  refuse: (item, _settings, now) => refusal(item.record, now),
 
-  recordBytes: (record) => Buffer.byteLength(JSON.stringify(record)) + 1,
-
-  async send(batch, ctx) {
-    const { settings } = ctx
-    const oldest = Date.now() - MAX_AGE_MS
-    const encoded = batch.map((item) => ({
-      timestamp: item.record.timestamp,
-      json: JSON.stringify(item.record),
-    }))
+  // zlib's async gzip runs on the libuv thread pool, off the event loop.
+  async request(items, settings) {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'dd-api-key': settings.api_key,
     }
     if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip'
+    const json = `[${items.map((item) => JSON.stringify(item.record)).join(',')}]`
+    return { url: endpoint(settings), headers, body: await compress(json, settings.compression) }
+  },
 
-    // Refuse up front what Datadog would accept with a 2xx and then lose or damage.
-    const refusal = (log: (typeof encoded)[number]) => {
-      if (Buffer.byteLength(log.json) > MAX_LOG_BYTES) {
-        return `log larger than ${MAX_LOG_BYTES} bytes: Datadog would truncate it`
-      }
-      if (log.timestamp < oldest)
-        return 'event older than 18 h: Datadog accepts logs at most 18 h in the past'
-      return undefined
-    }
-
-    return sendPrechecked(encoded, refusal, async (items) => {
-      const json = `[${items.map((item) => item.json).join(',')}]`
-      const res = await post(
-        endpoint(settings),
-        { headers, body: await compress(json, settings.compression) },
-        ctx,
-      )
-      const text = res.text
-      // 202 Accepted is Datadog's success; 408, 429 and 5xx are to be retried; 400, 401, 403 are not.
-      const outcome = withRateLimitReset(
-        outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers }),
-        res.headers,
-      )
-      return { outcomes: outcomesForAll(items.length, outcome), tooLarge: res.statusCode === 413 }
-    })
+  // https://docs.datadoghq.com/api/latest/logs/#send-logs, status codes: 202 accepted; 401 "likely a missing
+  // API Key" and 403 "likely using an invalid API Key" pause (credentials); 408 and 429 "should be retried
+  // after some time", as 5xx; 400 is rejected; 413 splits. Only the 429 wait is Datadog's own.
+  classify(res, items) {
+    const result = httpOutcomes(res, items.length)
+    return { ...result, outcomes: result.outcomes.map((o) => withRateLimitReset(o, res.headers)) }
   },
 })

@@ -1,9 +1,8 @@
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { access, mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
 import { acceptsSettings, settingsFrom } from '../aws/testing.ts'
@@ -36,7 +35,6 @@ describe('file settings and transform', () => {
     expect(settings()).toMatchObject({
       max_events: 1000,
       max_batch_bytes: 4 * 1024 * 1024,
-      exclude_types: [],
     })
     expect(file.limits(settings({ max_events: 7, max_batch_bytes: 2048 }))).toEqual({
       maxItems: 7,
@@ -44,12 +42,21 @@ describe('file settings and transform', () => {
     })
   })
 
-  it('turns each enriched event into one JSON line, skipping excluded types', () => {
+  it('turns each enriched event into one JSON line', () => {
     const event = makeEvent({ type: 'heartbeat' })
     expect(file.transform(event, settings())).toBe(JSON.stringify(event))
-    expect(file.transform(event, settings({ exclude_types: ['heartbeat'] }))).toBe(SKIP)
-    expect(file.dedupeKey(event)).toBe(event.event_id)
     expect(file.recordBytes?.('{"é":1}')).toBe(9)
+  })
+
+  it('plans the append of the lines without touching the file; a line over max_batch_bytes is left out', async () => {
+    const config = settings({ max_batch_bytes: 4096 })
+    const [small, huge] = makeBatch(file, config, [makeEvent(), makeEvent({ blob: 'x'.repeat(5000) })])
+    if (!small || !huge) throw new Error('transform skipped an event')
+    expect(await file.plan([small, huge], config)).toEqual([
+      { kind: 'sdk', client: 'node:fs', operation: 'append', target: config.path, params: [small.record] },
+    ])
+    expect(await file.plan([huge], config)).toEqual([])
+    await expect(access(join(dir, 'out'))).rejects.toThrow(/ENOENT/)
   })
 })
 
@@ -68,6 +75,18 @@ describe('file send', () => {
     const written = await lines(config.path)
     expect(written.pop()).toBe('')
     expect(written.map((line) => JSON.parse(line))).toEqual([...first, ...second])
+  })
+
+  it('writes the other lines of a batch and rejects a line over max_batch_bytes', async () => {
+    const config = settings({ max_batch_bytes: 4096 })
+    const log = await openAppendLog(config.path)
+    const events = [makeEvent(), makeEvent({ blob: 'x'.repeat(5000) }), makeEvent()]
+    const outcomes = await file.send(makeBatch(file, config, events), fileContext(config, log))
+    await log.close()
+    expect(outcomes.map((o) => o.kind)).toEqual(['delivered', 'rejected', 'delivered'])
+    expect(outcomes[1]).toMatchObject({ reason: expect.stringContaining('over max_batch_bytes (4096)') })
+    const ids = (await lines(config.path)).filter(Boolean).map((line) => JSON.parse(line).event_id)
+    expect(ids).toEqual([events[0]?.event_id, events[2]?.event_id])
   })
 
   it('never interleaves concurrent batches', async () => {

@@ -10,7 +10,7 @@ import { anonymousUserId, type HeapEvent } from './transform.ts'
 const APP_ID = '1234567890'
 
 function settings(overrides: Partial<HeapSettings> = {}): HeapSettings {
-  return { app_id: APP_ID, region: 'us', event_naming: 'title', exclude_types: [], ...DEFAULTS, ...overrides }
+  return { app_id: APP_ID, region: 'us', event_naming: 'title', ...DEFAULTS, ...overrides }
 }
 
 function transform(overrides: Record<string, unknown>, config = settings()): HeapEvent {
@@ -50,7 +50,6 @@ describe('heap transform', () => {
       expect(['string', 'number'].includes(typeof value) || Array.isArray(value)).toBe(true)
     }
     for (const key of Object.keys(record.properties)) expect(key).not.toMatch(/^(user|client_ip|user_agent)/)
-    expect(heap.dedupeKey(event)).toBe(event.event_id)
   })
 
   it('identifies signed-in viewers; anonymous ones get a stable numeric user_id', () => {
@@ -79,9 +78,6 @@ describe('heap transform', () => {
     })
     expect(record.properties['data.note']).toHaveLength(1023)
     expect(transform({ type: 'seek_end' }, settings({ event_naming: 'raw' })).event).toBe('seek_end')
-    expect(heap.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] }))).toBe(
-      SKIP,
-    )
   })
 })
 
@@ -136,7 +132,7 @@ describe('heap send against the stand-in', () => {
     expect(outcomes).toEqual(
       [0, 1].map(() => ({
         kind: 'rejected',
-        reason: 'Heap HTTP 400: {"error":"invalid app_id"}',
+        reason: 'HTTP 400',
         status: 400,
         body: '{"error":"invalid app_id"}',
       })),
@@ -145,23 +141,17 @@ describe('heap send against the stand-in', () => {
     const item = batch[1]
     if (item) item.record = { ...item.record, identity: 'both-ids-is-invalid' }
     const mixed = await send(batch, config)
-    expect(mixed.every((o) => o.kind === 'rejected' && o.reason.includes('events[1]'))).toBe(true)
+    expect(mixed.every((o) => o.kind === 'rejected' && o.body?.includes('events[1]'))).toBe(true)
     expect(s.uniqueCount()).toBe(0)
   })
 
-  it('429 over the per-identity rate is retried; Retry-After is honoured when given', async () => {
+  it('429 over the per-identity rate is retried', async () => {
     const config = await start({ perIdentityPerMinute: 5 })
     const batch = makeBatch(heap, config, makeView(8, { user: { id: 'busy-viewer' } }))
     const outcomes = await send(batch, config)
     expect(outcomes.every((o) => o.kind === 'retry' && o.status === 429)).toBe(true)
     expect(await send(batch.slice(0, 5), config)).toEqual(
       batch.slice(0, 5).map(() => ({ kind: 'delivered' })),
-    )
-
-    s.script.failNext(1, 503, { retryAfter: 3 })
-    const other = makeBatch(heap, config, makeView(2))
-    expect(await send(other, config)).toEqual(
-      other.map(() => ({ kind: 'retry', reason: 'HTTP 503', status: 503, afterMs: 3_000 })),
     )
   })
 
@@ -170,8 +160,6 @@ describe('heap send against the stand-in', () => {
     expect(heap.limits(config).maxItems).toBe(1000)
     const batch = makeBatch(heap, config, makeView(1001, { user: { id: 'bulk-viewer' } }))
     const outcomes = await send(batch, config)
-    expect(outcomes.every((o) => o.kind === 'rejected' && o.reason.includes('at most 1000 events'))).toBe(
-      true,
-    )
+    expect(outcomes.every((o) => o.kind === 'rejected' && o.body?.includes('at most 1000 events'))).toBe(true)
   })
 })

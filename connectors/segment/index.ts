@@ -1,22 +1,10 @@
-import { defineConnector, SKIP } from '../../src/worker/connector.ts'
-import { bodyExcerpt, outcomeForStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
-import { post } from '../common/post.ts'
-import { sendPrechecked } from '../common/send-prechecked.ts'
-import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import { type Outcome, SKIP } from '../../src/worker/connector.ts'
+import { defineHttpConnector } from '../../src/worker/http-connector.ts'
+import { bodyExcerpt, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { HttpUrl, StringEnum } from '../common/settings.ts'
 import { toSegment } from './transform.ts'
 import type { SegmentTrack } from './video-spec.ts'
-
-export interface SegmentSettings {
-  write_key: string
-  region: 'us' | 'eu'
-  server_url?: string
-  exclude_types: string[]
-  non_spec_events: 'track' | 'skip'
-  forward_client_ip: boolean
-  max_batch_events: number
-  max_batch_bytes: number
-  max_event_bytes: number
-}
 
 // https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/: "HTTP API sources in EU
 // workspaces should use the events.eu1.segmentapis.com endpoint" (the US host accepts EU traffic silently and
@@ -30,58 +18,49 @@ export const ENDPOINTS = {
 // 2500 events" per batch (beyond it Segment answers 200 and drops the events). Decimal KB, the strictest reading.
 export const DEFAULTS = { max_batch_events: 2500, max_batch_bytes: 500_000, max_event_bytes: 32_000 } as const
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['write_key'],
-  properties: {
-    write_key: {
-      type: 'string',
+export const settingsSchema = Type.Object(
+  {
+    write_key: Type.String({
       minLength: 1,
       description:
         'Write key of the Segment HTTP API source (HTTP Basic user). Interpolate it from the environment.',
-    },
-    region: {
-      type: 'string',
-      enum: ['us', 'eu'],
+    }),
+    region: StringEnum(['us', 'eu'] as const, {
       default: 'us',
       description: 'Workspace region: us → api.segment.io, eu → events.eu1.segmentapis.com.',
-    },
-    server_url: httpUrlSetting('Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).'),
-    exclude_types: excludeTypesSetting('Event types not sent to Segment (e.g. ["media_request"]).'),
-    non_spec_events: {
-      type: 'string',
-      enum: ['track', 'skip'],
+    }),
+    server_url: Type.Optional(
+      HttpUrl('Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).'),
+    ),
+    non_spec_events: StringEnum(['track', 'skip'] as const, {
       default: 'track',
       description:
         'Types without a Video Spec event (player_ready, error, milestone, ad breaks…): "track" sends them under ' +
         'the documented "Video …" names, "skip" leaves them out.',
-    },
-    forward_client_ip: {
-      type: 'boolean',
+    }),
+    forward_client_ip: Type.Boolean({
       default: false,
       description: 'Send the client IP stored by ingest as context.ip. Off by default for privacy.',
-    },
-    max_batch_events: {
-      type: 'integer',
+    }),
+    max_batch_events: Type.Integer({
       minimum: 1,
       default: DEFAULTS.max_batch_events,
       description: 'Events per batch request (Segment documents 2500).',
-    },
-    max_batch_bytes: {
-      type: 'integer',
+    }),
+    max_batch_bytes: Type.Integer({
       minimum: 64_000,
       default: DEFAULTS.max_batch_bytes,
       description: 'Batch request size (Segment documents 500 KB).',
-    },
-    max_event_bytes: {
-      type: 'integer',
+    }),
+    max_event_bytes: Type.Integer({
       minimum: 1024,
       default: DEFAULTS.max_event_bytes,
       description: 'Largest event (Segment documents 32 KB); larger events are rejected before sending.',
-    },
+    }),
   },
-} as const
+  { additionalProperties: false },
+)
+export type SegmentSettings = Static<typeof settingsSchema>
 
 /** `{"batch":[]}` around the events. */
 const ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ batch: [] }))
@@ -90,7 +69,7 @@ function endpoint(settings: SegmentSettings): string {
   return settings.server_url ?? ENDPOINTS[settings.region]
 }
 
-export default defineConnector<SegmentSettings, SegmentTrack>({
+export default defineHttpConnector<SegmentSettings, SegmentTrack>({
   type: 'segment',
   description: 'Player events as Segment Video Spec track calls through the HTTP Tracking API (/v1/batch).',
   settingsSchema,
@@ -100,49 +79,39 @@ export default defineConnector<SegmentSettings, SegmentTrack>({
   },
 
   // messageId = event_id: Segment deduplicates on messageId.
-  dedupeKey: (event) => event.event_id,
+  transform: (event, settings) => toSegment(event, settings) ?? SKIP,
 
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toSegment(event, settings) ?? SKIP
+  // One oversize event makes Segment refuse the whole batch with a 400.
+  refuse(item, settings) {
+    const bytes = Buffer.byteLength(JSON.stringify(item.record))
+    return bytes > settings.max_event_bytes
+      ? `event of ${bytes} bytes: Segment accepts at most ${settings.max_event_bytes} per event`
+      : undefined
   },
 
-  recordBytes: (record) => Buffer.byteLength(JSON.stringify(record)) + 1,
-
-  async send(batch, ctx) {
-    const { settings } = ctx
-    const jsons = batch.map((item) => JSON.stringify(item.record))
-    // One oversize event makes Segment refuse the whole batch with a 400.
-    const refusal = (json: string) => {
-      const bytes = Buffer.byteLength(json)
-      return bytes > settings.max_event_bytes
-        ? `event of ${bytes} bytes: Segment accepts at most ${settings.max_event_bytes} per event`
-        : undefined
-    }
-
-    const url = endpoint(settings)
+  request(items, settings) {
     const auth = `Basic ${Buffer.from(`${settings.write_key}:`).toString('base64')}`
-    return sendPrechecked(jsons, refusal, async (items) => {
-      const res = await post(
-        url,
-        {
-          headers: { 'content-type': 'application/json', authorization: auth },
-          body: `{"batch":[${items.join(',')}]}`,
-        },
-        ctx,
-      )
-      const text = res.text
-      // 200 for everything Segment takes in, even events it then drops (the transform always sets an event
-      // name and an anonymousId); 429 with Retry-After (the same seconds as X-RateLimit-Reset); 5xx retried,
-      // messageId making a repeat harmless. Segment's 400 means "too large" or "not JSON", and the body is
-      // always JSON: the batch is split, and a single event still refused is rejected.
-      const outcome = outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })
-      if (outcome.kind === 'rejected')
-        outcome.reason = `Segment HTTP ${res.statusCode}: ${bodyExcerpt(text, 200)}`
-      return {
-        outcomes: outcomesForAll(items.length, outcome),
-        tooLarge: res.statusCode === 400 || res.statusCode === 413,
-      }
-    })
+    return {
+      url: endpoint(settings),
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: `{"batch":[${items.map((item) => JSON.stringify(item.record)).join(',')}]}`,
+    }
+  },
+
+  // "Segment returns a 200 response for all API requests except errors caused by large payloads and JSON
+  // errors (which return 400 responses)" (HTTP API doc, "Errors"); the body is always JSON, so a 400 means
+  // "too large": split, and a single event still refused is rejected. 429 waits for Retry-After (the same
+  // seconds as X-RateLimit-Reset) and 5xx is retried, messageId making a repeat harmless: the generic
+  // reading. Segment does not check write keys at the edge (an unknown key gets a 200 and its events are
+  // dropped), so 401/403 come only from a proxy in front of it, and pause like any refused credential.
+  classify(res, items) {
+    if (res.statusCode !== 400) return undefined
+    const refused: Outcome = {
+      kind: 'rejected',
+      reason: `Segment HTTP 400: ${bodyExcerpt(res.text, 200)}`,
+      status: 400,
+      body: bodyExcerpt(res.text),
+    }
+    return { tooLarge: true, outcomes: outcomesForAll(items.length, refused) }
   },
 })

@@ -13,7 +13,6 @@ function settings(overrides: Partial<SegmentSettings> = {}): SegmentSettings {
   return {
     write_key: WRITE_KEY,
     region: 'us',
-    exclude_types: [],
     non_spec_events: 'track',
     forward_client_ip: false,
     ...DEFAULTS,
@@ -139,14 +138,13 @@ describe('segment transform (Video Spec)', () => {
     expect(track('custom').properties).toMatchObject({ target: 'copy_link', tags: ['drama', 'nordic'] })
   })
 
-  it('skips non-spec types when asked, and excluded types', () => {
+  it('skips non-spec types when asked', () => {
     const skip = settings({ non_spec_events: 'skip' })
     for (const type of ['player_ready', 'media_request', 'error', 'milestone', 'ad_break_start', 'ad_skip']) {
       expect(segment.transform(example(type), skip)).toBe(SKIP)
     }
     expect(segment.transform(example('view_start'), skip)).not.toBe(SKIP)
     expect(segment.transform(example('custom'), skip)).not.toBe(SKIP)
-    expect(segment.transform(example('heartbeat'), settings({ exclude_types: ['heartbeat'] }))).toBe(SKIP)
   })
 })
 
@@ -250,18 +248,5 @@ describe('segment send against the stand-in', () => {
       'invalid write key',
       'invalid write key',
     ])
-  })
-
-  it('429 waits for Retry-After; 5xx is retried', async () => {
-    const config = await start()
-    s.script.failNext(1, 429, { retryAfter: 12, headers: { 'x-ratelimit-reset': '12' } }).failNext(1, 502)
-    const batch = makeBatch(segment, config, makeView(2))
-    expect(await send(batch, config)).toEqual(
-      batch.map(() => ({ kind: 'retry', reason: 'HTTP 429', status: 429, afterMs: 12_000 })),
-    )
-    expect(await send(batch, config)).toEqual(
-      batch.map(() => ({ kind: 'retry', reason: 'HTTP 502', status: 502 })),
-    )
-    expect(await send(batch, config)).toEqual(batch.map(() => ({ kind: 'delivered' })))
   })
 })

@@ -79,7 +79,6 @@ describe('connector registry', () => {
       api_key: 'k',
       region: 'us',
       event_naming: 'title',
-      exclude_types: [],
       min_id_length: 5,
       forward_client_ip: false,
     })

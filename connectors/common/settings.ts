@@ -21,12 +21,5 @@ export function eventNamingSetting(description: string) {
   } as const
 }
 
-/** A URL setting (an endpoint, or a base URL a path is appended to): http:// or https:// only. */
-export function httpUrlSetting(description: string) {
-  return {
-    type: 'string',
-    format: 'uri',
-    pattern: '^https?://',
-    description,
-  } as const
-}
+/** A URL setting: http:// or https:// only (declared once, with the other settings blocks). */
+export { HttpUrl as httpUrlSetting } from '../../src/config/blocks.ts'

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
-import { loadConfigFile } from '../config/load.ts'
+import { checkConfigFile, formatProblem, loadConfigFile } from '../config/load.ts'
 import type { PlayerEvent } from '../event.ts'
 import { enrich } from '../ingest/enrich.ts'
 import { createEventValidator } from '../ingest/event-validator.ts'
@@ -12,8 +12,12 @@ export function registerConfigCommands(program: Command) {
   config
     .command('validate <file>')
     .description('validate a config file; errors give file:line:col, the path and what was expected')
-    .action((file: string) => {
-      const loaded = loadConfigFile(file, connectorTypes)
+    .option('--allow-missing-env', 'report ${VAR}s that are not set as warnings, to validate without secrets')
+    .action((file: string, o: { allowMissingEnv?: boolean }) => {
+      const { config: loaded, warnings } = checkConfigFile(file, connectorTypes, {
+        allowMissingEnv: o.allowMissingEnv === true,
+      })
+      for (const w of warnings) console.error(`warning: ${formatProblem(w)}`)
       console.log(`${file}: valid (${loaded.sources.length} sources, ${loaded.connectors.length} connectors)`)
     })
   config

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
+import type { Ajv2020, ErrorObject } from 'ajv/dist/2020.js'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import { checkPipeline } from '../pipeline/compile-pipeline.ts'
 import type { ConnectorDefinition } from '../worker/connector.ts'
+import { createConfigAjv } from './ajv.ts'
 import { closest } from './did-you-mean.ts'
 import { interpolateEnv } from './interpolate.ts'
 import { configSchema } from './schema.ts'
@@ -32,17 +32,8 @@ export class ConfigError extends Error {
 
 type ConnectorTypes = Readonly<Record<string, ConnectorDefinition<never, unknown>>>
 
-// Interpolated values are strings; coercion lets `port: ${PORT}` be a number.
-const ajv = new Ajv2020({
-  allErrors: true,
-  useDefaults: true,
-  coerceTypes: true,
-  strict: true,
-  allowUnionTypes: true,
-  // parentSchema on each error gives the keys a misspelt one could have meant, however deep it sits.
-  verbose: true,
-})
-addFormats.default(ajv)
+// parentSchema on each error gives the keys a misspelt one could have meant, however deep it sits.
+const ajv = createConfigAjv({ verbose: true })
 const validateConfig = ajv.compile<FramewireConfig>(configSchema)
 const settingsValidators = new WeakMap<object, ReturnType<Ajv2020['compile']>>()
 

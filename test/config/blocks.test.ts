@@ -2,22 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Static, Type } from '@sinclair/typebox'
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
 import { describe, expect, expectTypeOf, it } from 'vitest'
+import { createConfigAjv } from '../../src/config/ajv.ts'
 import { AuthHeaders, Batching, HttpUrl, StringEnum, Tls } from '../../src/config/blocks.ts'
 import { Default, withDefaults } from '../../src/config/defaults.ts'
 import { tlsConnectOptions } from '../../src/config/tls-options.ts'
 
-// The loader's ajv options (src/config/load.ts).
-const ajv = new Ajv2020({
-  allErrors: true,
-  useDefaults: true,
-  coerceTypes: true,
-  strict: true,
-  allowUnionTypes: true,
-})
-addFormats.default(ajv)
+const ajv = createConfigAjv()
 
 const Settings = Type.Object(
   {

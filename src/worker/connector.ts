@@ -62,7 +62,10 @@ export interface ConnectorDefinition<
 > {
   type: string
   description: string
-  /** JSON Schema (draft 2020-12) of `settings`; applied with defaults at config load. */
+  /**
+   * JSON Schema (draft 2020-12) of `settings`; applied with defaults at config load. Declare it with TypeBox and
+   * the blocks of src/config/blocks.ts, and take `Settings` from `Static<>` (docs/config.md).
+   */
   settingsSchema: Record<string, unknown>
   /** Limits of the vendor API, possibly narrowed by settings. */
   limits(settings: Settings): BatchLimits

@@ -46,7 +46,7 @@ describe('connector registry', () => {
   })
 
   describe.each(Object.entries(connectorTypes))('%s settings schema', (type, connector) => {
-    const schema = connector.settingsSchema as {
+    const schema = connector.settingsSchema as unknown as {
       additionalProperties: unknown
       properties: Record<string, { description?: string }>
     }

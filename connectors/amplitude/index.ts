@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
 import { MAX_RESPONSE_BYTES } from '../../src/worker/http-outcome.ts'
-import { EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
 import { outcomesFor400, outcomesFor429 } from './response.ts'
 import { type AmplitudeEvent, toAmplitude } from './transform.ts'
 
@@ -19,40 +19,37 @@ export const MAX_REQUEST_BYTES = 1_000_000
 // Same page: min_id_length defaults to 5 for user_id and device_id.
 export const DEFAULT_MIN_ID_LENGTH = 5
 
-export const settingsSchema = Type.Object(
-  {
-    api_key: Type.String({
-      minLength: 1,
-      description:
-        'Amplitude project API key (sent in the request body). Keep it out of the file: interpolate an environment variable (see README).',
-    }),
-    region: StringEnum(['us', 'eu'] as const, {
-      default: 'us',
-      description: 'Data residency: "us" → api2.amplitude.com, "eu" → api.eu.amplitude.com.',
-    }),
-    server_url: Type.Optional(
-      HttpUrl('Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).'),
-    ),
-    event_naming: EventNamingSetting(
-      'Amplitude event_type: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
-    ),
-    min_id_length: Type.Integer({
-      minimum: 1,
-      maximum: 1024,
-      default: DEFAULT_MIN_ID_LENGTH,
-      description:
-        'Shortest user_id/device_id Amplitude accepts (sent as options.min_id_length when not 5). Shorter ids ' +
-        'are not sent.',
-    }),
-    forward_client_ip: Type.Boolean({
-      default: false,
-      description:
-        'Send the client IP (as stored by ingest) as the event "ip" so Amplitude derives location from it. ' +
-        'Off by default for privacy.',
-    }),
-  },
-  { additionalProperties: false },
-)
+export const settingsSchema = ConnectorSettings({
+  api_key: Type.String({
+    minLength: 1,
+    description:
+      'Amplitude project API key (sent in the request body). Keep it out of the file: interpolate an environment variable (see README).',
+  }),
+  region: StringEnum(['us', 'eu'] as const, {
+    default: 'us',
+    description: 'Data residency: "us" → api2.amplitude.com, "eu" → api.eu.amplitude.com.',
+  }),
+  server_url: Type.Optional(
+    HttpUrl('Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).'),
+  ),
+  event_naming: EventNamingSetting(
+    'Amplitude event_type: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
+  ),
+  min_id_length: Type.Integer({
+    minimum: 1,
+    maximum: 1024,
+    default: DEFAULT_MIN_ID_LENGTH,
+    description:
+      'Shortest user_id/device_id Amplitude accepts (sent as options.min_id_length when not 5). Shorter ids ' +
+      'are not sent.',
+  }),
+  forward_client_ip: Type.Boolean({
+    default: false,
+    description:
+      'Send the client IP (as stored by ingest) as the event "ip" so Amplitude derives location from it. ' +
+      'Off by default for privacy.',
+  }),
+})
 export type AmplitudeSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: AmplitudeSettings): string {

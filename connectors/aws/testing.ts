@@ -1,15 +1,7 @@
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
+import { createConfigAjv } from '../../src/config/ajv.ts'
 
 /** Test support: settings validated and completed the way the config loader (src/config/load.ts) does. */
-const ajv = new Ajv2020({
-  allErrors: true,
-  useDefaults: true,
-  coerceTypes: true,
-  strict: true,
-  allowUnionTypes: true,
-})
-addFormats.default(ajv)
+const ajv = createConfigAjv()
 
 export function settingsFrom<S>(schema: Record<string, unknown>, input: Record<string, unknown>): S {
   const settings = structuredClone(input)

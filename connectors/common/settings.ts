@@ -1,13 +1,23 @@
-import { type SchemaOptions, type Static, type TUnsafe, Type } from '@sinclair/typebox'
+import { type Static, type TProperties, Type } from '@sinclair/typebox'
+import { StringEnum } from '../../src/config/blocks.ts'
 
 /** Settings blocks that several connectors offer, each with its own description (TypeBox: schema + type). */
 
-/** A string out of `values`, as a plain JSON Schema `enum` (what editors and the docs table show best). */
-export function StringEnum<const T extends readonly string[]>(
-  values: T,
-  options: SchemaOptions = {},
-): TUnsafe<T[number]> {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+export { HttpUrl, StringEnum } from '../../src/config/blocks.ts'
+
+/**
+ * A connector's `settings` object: closed, and a key that has a default is not required (the loader fills
+ * it, so its Static type still has it).
+ */
+export function ConnectorSettings<P extends TProperties>(properties: P) {
+  const schema = Type.Object(properties, { additionalProperties: false })
+  const required = ((schema.required ?? []) as string[]).filter(
+    (key) => !('default' in (properties[key] as object)),
+  )
+  const open = schema as { required?: string[] }
+  if (required.length > 0) open.required = required
+  else delete open.required
+  return schema
 }
 
 /** `event_naming`: how event types become event names (see event-naming.ts). */
@@ -16,14 +26,15 @@ export function EventNamingSetting(description: string) {
 }
 export type EventNamingSetting = Static<ReturnType<typeof EventNamingSetting>>
 
-/** A URL setting (an endpoint, or a base URL a path is appended to): http:// or https:// only. */
-export function HttpUrl(description: string) {
-  return Type.String({ format: 'uri', pattern: '^https?://', description })
-}
-
 // TEMPORARY-COMPAT (removed once every connector is on TypeBox)
-export const httpUrlSetting = HttpUrl
+export { HttpUrl as httpUrlSetting } from '../../src/config/blocks.ts'
 export const eventNamingSetting = EventNamingSetting
 export function excludeTypesSetting(description: string) {
-  return { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description } as const
+  return {
+    type: 'array',
+    items: { type: 'string', minLength: 1 },
+    uniqueItems: true,
+    default: [],
+    description,
+  } as const
 }

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { Outcome } from '../../src/worker/connector.ts'
 import { defineHttpConnector, httpOutcomes } from '../../src/worker/http-connector.ts'
 import { compress } from '../common/compression.ts'
-import { HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
 import { type DatadogLog, toDatadog } from './transform.ts'
 
 // https://docs.datadoghq.com/api/latest/logs/#send-logs: one intake host per site,
@@ -28,46 +28,42 @@ export const MAX_LOG_BYTES = 1_000_000
 // Same page: "Log events can be submitted with a timestamp that is up to 18 hours in the past."
 export const MAX_AGE_MS = 18 * 3600 * 1000
 
-export const settingsSchema = Type.Object(
-  {
-    api_key: Type.String({
+export const settingsSchema = ConnectorSettings({
+  api_key: Type.String({
+    minLength: 1,
+    description:
+      'Datadog API key, sent as the DD-API-KEY header. Keep it out of the file: interpolate an environment variable (see README).',
+  }),
+  site: StringEnum(SITES, {
+    default: 'datadoghq.com',
+    description: 'Datadog site of the organisation; logs go to https://http-intake.logs.<site>/api/v2/logs.',
+  }),
+  url: Type.Optional(HttpUrl('Full intake URL overriding `site` (proxies, stand-ins in tests).')),
+  service: Type.String({
+    minLength: 1,
+    default: 'framewire',
+    description: 'Value of the `service` attribute of every log.',
+  }),
+  ddsource: Type.String({
+    minLength: 1,
+    default: 'framewire',
+    description: 'Value of `ddsource` (the integration name Datadog uses to pick a pipeline).',
+  }),
+  hostname: Type.Optional(
+    Type.String({
       minLength: 1,
-      description:
-        'Datadog API key, sent as the DD-API-KEY header. Keep it out of the file: interpolate an environment variable (see README).',
+      description: 'Value of `hostname`; by default the name of the ingest node that received the event.',
     }),
-    site: StringEnum(SITES, {
-      default: 'datadoghq.com',
-      description:
-        'Datadog site of the organisation; logs go to https://http-intake.logs.<site>/api/v2/logs.',
-    }),
-    url: Type.Optional(HttpUrl('Full intake URL overriding `site` (proxies, stand-ins in tests).')),
-    service: Type.String({
-      minLength: 1,
-      default: 'framewire',
-      description: 'Value of the `service` attribute of every log.',
-    }),
-    ddsource: Type.String({
-      minLength: 1,
-      default: 'framewire',
-      description: 'Value of `ddsource` (the integration name Datadog uses to pick a pipeline).',
-    }),
-    hostname: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: 'Value of `hostname`; by default the name of the ingest node that received the event.',
-      }),
-    ),
-    tags: Type.Array(Type.String({ minLength: 1, pattern: '^[^,]+$' }), {
-      default: [],
-      description: 'Extra tags added to every log, e.g. ["env:prod", "team:video"].',
-    }),
-    compression: StringEnum(['gzip', 'none'] as const, {
-      default: 'gzip',
-      description: 'Request body encoding; Datadog recommends gzip.',
-    }),
-  },
-  { additionalProperties: false },
-)
+  ),
+  tags: Type.Array(Type.String({ minLength: 1, pattern: '^[^,]+$' }), {
+    default: [],
+    description: 'Extra tags added to every log, e.g. ["env:prod", "team:video"].',
+  }),
+  compression: StringEnum(['gzip', 'none'] as const, {
+    default: 'gzip',
+    description: 'Request body encoding; Datadog recommends gzip.',
+  }),
+})
 export type DatadogSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: DatadogSettings): string {

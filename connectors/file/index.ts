@@ -1,32 +1,30 @@
 import { resolve } from 'node:path'
 import { type Static, Type } from '@sinclair/typebox'
 import { type BatchItem, defineConnector, type Outcome, type SdkCall } from '../../src/worker/connector.ts'
+import { ConnectorSettings } from '../common/settings.ts'
 import { type AppendLog, openAppendLog } from './append-log.ts'
 
-export const settingsSchema = Type.Object(
-  {
-    path: Type.String({
-      minLength: 1,
-      description:
-        'File the events are appended to, one JSON object a line; relative to the working directory. ' +
-        'Missing directories are created.',
-    }),
-    max_events: Type.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 1000,
-      description: 'Most events written (and fsynced) together.',
-    }),
-    max_batch_bytes: Type.Integer({
-      minimum: 1024,
-      maximum: 64 * 1024 * 1024,
-      default: 4 * 1024 * 1024,
-      description:
-        'Most NDJSON bytes written (and fsynced) together; a single event larger than this is rejected.',
-    }),
-  },
-  { additionalProperties: false },
-)
+export const settingsSchema = ConnectorSettings({
+  path: Type.String({
+    minLength: 1,
+    description:
+      'File the events are appended to, one JSON object a line; relative to the working directory. ' +
+      'Missing directories are created.',
+  }),
+  max_events: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 1000,
+    description: 'Most events written (and fsynced) together.',
+  }),
+  max_batch_bytes: Type.Integer({
+    minimum: 1024,
+    maximum: 64 * 1024 * 1024,
+    default: 4 * 1024 * 1024,
+    description:
+      'Most NDJSON bytes written (and fsynced) together; a single event larger than this is rejected.',
+  }),
+})
 export type FileSettings = Static<typeof settingsSchema>
 
 /** One NDJSON line (without its newline): the enriched event. */

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
-import { EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
 import { type HeapEvent, toHeap } from './transform.ts'
 
 // https://developers.heap.io/reference/track-1: "If your Heap data is in an EU datacenter, the correct endpoint
@@ -14,36 +14,31 @@ export const ENDPOINTS = {
 // request". Heap documents no byte limit; 1 MB keeps requests moderate.
 export const DEFAULTS = { max_events_per_request: 1000, max_request_bytes: 1_000_000 } as const
 
-export const settingsSchema = Type.Object(
-  {
-    app_id: Type.String({
-      pattern: '^[0-9]+$',
-      description: 'Heap environment id (app_id), sent in the request body.',
-    }),
-    region: StringEnum(['us', 'eu'] as const, {
-      default: 'us',
-      description: 'Data center of the Heap account: us → heapanalytics.com, eu → c.eu.heap-api.com.',
-    }),
-    server_url: Type.Optional(
-      HttpUrl('Full track URL overriding `region` (a proxy, or a stand-in in tests).'),
-    ),
-    event_naming: EventNamingSetting(
-      'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
-    ),
-    max_events_per_request: Type.Integer({
-      minimum: 1,
-      maximum: 1000,
-      default: DEFAULTS.max_events_per_request,
-      description: 'Events per bulk request (Heap documents 1000).',
-    }),
-    max_request_bytes: Type.Integer({
-      minimum: 10_000,
-      default: DEFAULTS.max_request_bytes,
-      description: 'Request body size cap (Heap documents none).',
-    }),
-  },
-  { additionalProperties: false },
-)
+export const settingsSchema = ConnectorSettings({
+  app_id: Type.String({
+    pattern: '^[0-9]+$',
+    description: 'Heap environment id (app_id), sent in the request body.',
+  }),
+  region: StringEnum(['us', 'eu'] as const, {
+    default: 'us',
+    description: 'Data center of the Heap account: us → heapanalytics.com, eu → c.eu.heap-api.com.',
+  }),
+  server_url: Type.Optional(HttpUrl('Full track URL overriding `region` (a proxy, or a stand-in in tests).')),
+  event_naming: EventNamingSetting(
+    'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
+  ),
+  max_events_per_request: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: DEFAULTS.max_events_per_request,
+    description: 'Events per bulk request (Heap documents 1000).',
+  }),
+  max_request_bytes: Type.Integer({
+    minimum: 10_000,
+    default: DEFAULTS.max_request_bytes,
+    description: 'Request body size cap (Heap documents none).',
+  }),
+})
 export type HeapSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: HeapSettings): string {

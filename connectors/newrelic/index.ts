@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
 import { compress } from '../common/compression.ts'
-import { HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
 import { type NewRelicEvent, toNewRelic } from './transform.ts'
 
 // https://docs.newrelic.com/docs/data-apis/ingest-apis/event-api/introduction-event-api/ ("Requirements").
@@ -24,55 +24,52 @@ export const MAX_EVENTS = 100_000
 // for the time the request spends in flight and in New Relic's asynchronous parsing.
 export const MAX_SKEW_MS = 24 * 3600_000 - 60_000
 
-export const settingsSchema = Type.Object(
-  {
-    account_id: Type.String({
-      pattern: '^[0-9]{1,20}$',
-      description: 'New Relic account ID the events are reported to (part of the Event API URL).',
-    }),
-    api_key: Type.String({
-      minLength: 1,
-      description:
-        'A license key (ingest key of type License) of that account; Browser, Mobile and User keys are refused ' +
-        'with 403. Keep it out of the file: interpolate an environment variable.',
-    }),
-    key_type: StringEnum(['license', 'insert'] as const, {
-      default: 'license',
-      description:
-        '"license" sends the key as Api-Key (current docs); "insert" sends a legacy Insights insert key as X-Insert-Key.',
-    }),
-    region: StringEnum(['us', 'eu'] as const, {
-      default: 'us',
-      description:
-        'Data center of the account: "us" → insights-collector.newrelic.com, "eu" → insights-collector.eu01.nr-data.net.',
-    }),
-    url: Type.Optional(
-      HttpUrl(
-        'Collector base URL overriding `region` (a proxy, FedRAMP gov-insights-collector.newrelic.com, a stand-in in ' +
-          'tests); /v1/accounts/<account_id>/events is appended.',
-      ),
+export const settingsSchema = ConnectorSettings({
+  account_id: Type.String({
+    pattern: '^[0-9]{1,20}$',
+    description: 'New Relic account ID the events are reported to (part of the Event API URL).',
+  }),
+  api_key: Type.String({
+    minLength: 1,
+    description:
+      'A license key (ingest key of type License) of that account; Browser, Mobile and User keys are refused ' +
+      'with 403. Keep it out of the file: interpolate an environment variable.',
+  }),
+  key_type: StringEnum(['license', 'insert'] as const, {
+    default: 'license',
+    description:
+      '"license" sends the key as Api-Key (current docs); "insert" sends a legacy Insights insert key as X-Insert-Key.',
+  }),
+  region: StringEnum(['us', 'eu'] as const, {
+    default: 'us',
+    description:
+      'Data center of the account: "us" → insights-collector.newrelic.com, "eu" → insights-collector.eu01.nr-data.net.',
+  }),
+  url: Type.Optional(
+    HttpUrl(
+      'Collector base URL overriding `region` (a proxy, FedRAMP gov-insights-collector.newrelic.com, a stand-in in ' +
+        'tests); /v1/accounts/<account_id>/events is appended.',
     ),
-    event_type: Type.String({
-      // Letters, digits, "_" and ":"; Metric*, MetricRaw and Public_* are reserved and dropped by New Relic.
-      pattern: '^(?!Metric(?:Raw)?$|Metric[0-9]|Public_)[A-Za-z][A-Za-z0-9_:]{0,254}$',
-      default: 'FramewireVideoEvent',
-      description:
-        'eventType of every event (the NRQL table: FROM FramewireVideoEvent). One type for all player events: ' +
-        'an account may hold at most 250 event types.',
-    }),
-    compression: StringEnum(['gzip', 'deflate', 'none'] as const, {
-      default: 'gzip',
-      description: 'Request body encoding; New Relic asks to always compress.',
-    }),
-    max_payload_bytes: Type.Integer({
-      minimum: 1024,
-      maximum: MAX_PAYLOAD_BYTES,
-      default: MAX_PAYLOAD_BYTES,
-      description: 'Largest request in bytes, counted uncompressed (New Relic: 1 MB per POST).',
-    }),
-  },
-  { additionalProperties: false },
-)
+  ),
+  event_type: Type.String({
+    // Letters, digits, "_" and ":"; Metric*, MetricRaw and Public_* are reserved and dropped by New Relic.
+    pattern: '^(?!Metric(?:Raw)?$|Metric[0-9]|Public_)[A-Za-z][A-Za-z0-9_:]{0,254}$',
+    default: 'FramewireVideoEvent',
+    description:
+      'eventType of every event (the NRQL table: FROM FramewireVideoEvent). One type for all player events: ' +
+      'an account may hold at most 250 event types.',
+  }),
+  compression: StringEnum(['gzip', 'deflate', 'none'] as const, {
+    default: 'gzip',
+    description: 'Request body encoding; New Relic asks to always compress.',
+  }),
+  max_payload_bytes: Type.Integer({
+    minimum: 1024,
+    maximum: MAX_PAYLOAD_BYTES,
+    default: MAX_PAYLOAD_BYTES,
+    description: 'Largest request in bytes, counted uncompressed (New Relic: 1 MB per POST).',
+  }),
+})
 export type NewRelicSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: NewRelicSettings): string {

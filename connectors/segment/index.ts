@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { type Outcome, SKIP } from '../../src/worker/connector.ts'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
 import { bodyExcerpt, outcomesForAll } from '../../src/worker/http-outcome.ts'
-import { HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
 import { toSegment } from './transform.ts'
 import type { SegmentTrack } from './video-spec.ts'
 
@@ -18,48 +18,45 @@ export const ENDPOINTS = {
 // 2500 events" per batch (beyond it Segment answers 200 and drops the events). Decimal KB, the strictest reading.
 export const DEFAULTS = { max_batch_events: 2500, max_batch_bytes: 500_000, max_event_bytes: 32_000 } as const
 
-export const settingsSchema = Type.Object(
-  {
-    write_key: Type.String({
-      minLength: 1,
-      description:
-        'Write key of the Segment HTTP API source (HTTP Basic user). Interpolate it from the environment.',
-    }),
-    region: StringEnum(['us', 'eu'] as const, {
-      default: 'us',
-      description: 'Workspace region: us → api.segment.io, eu → events.eu1.segmentapis.com.',
-    }),
-    server_url: Type.Optional(
-      HttpUrl('Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).'),
-    ),
-    non_spec_events: StringEnum(['track', 'skip'] as const, {
-      default: 'track',
-      description:
-        'Types without a Video Spec event (player_ready, error, milestone, ad breaks…): "track" sends them under ' +
-        'the documented "Video …" names, "skip" leaves them out.',
-    }),
-    forward_client_ip: Type.Boolean({
-      default: false,
-      description: 'Send the client IP stored by ingest as context.ip. Off by default for privacy.',
-    }),
-    max_batch_events: Type.Integer({
-      minimum: 1,
-      default: DEFAULTS.max_batch_events,
-      description: 'Events per batch request (Segment documents 2500).',
-    }),
-    max_batch_bytes: Type.Integer({
-      minimum: 64_000,
-      default: DEFAULTS.max_batch_bytes,
-      description: 'Batch request size (Segment documents 500 KB).',
-    }),
-    max_event_bytes: Type.Integer({
-      minimum: 1024,
-      default: DEFAULTS.max_event_bytes,
-      description: 'Largest event (Segment documents 32 KB); larger events are rejected before sending.',
-    }),
-  },
-  { additionalProperties: false },
-)
+export const settingsSchema = ConnectorSettings({
+  write_key: Type.String({
+    minLength: 1,
+    description:
+      'Write key of the Segment HTTP API source (HTTP Basic user). Interpolate it from the environment.',
+  }),
+  region: StringEnum(['us', 'eu'] as const, {
+    default: 'us',
+    description: 'Workspace region: us → api.segment.io, eu → events.eu1.segmentapis.com.',
+  }),
+  server_url: Type.Optional(
+    HttpUrl('Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).'),
+  ),
+  non_spec_events: StringEnum(['track', 'skip'] as const, {
+    default: 'track',
+    description:
+      'Types without a Video Spec event (player_ready, error, milestone, ad breaks…): "track" sends them under ' +
+      'the documented "Video …" names, "skip" leaves them out.',
+  }),
+  forward_client_ip: Type.Boolean({
+    default: false,
+    description: 'Send the client IP stored by ingest as context.ip. Off by default for privacy.',
+  }),
+  max_batch_events: Type.Integer({
+    minimum: 1,
+    default: DEFAULTS.max_batch_events,
+    description: 'Events per batch request (Segment documents 2500).',
+  }),
+  max_batch_bytes: Type.Integer({
+    minimum: 64_000,
+    default: DEFAULTS.max_batch_bytes,
+    description: 'Batch request size (Segment documents 500 KB).',
+  }),
+  max_event_bytes: Type.Integer({
+    minimum: 1024,
+    default: DEFAULTS.max_event_bytes,
+    description: 'Largest event (Segment documents 32 KB); larger events are rejected before sending.',
+  }),
+})
 export type SegmentSettings = Static<typeof settingsSchema>
 
 /** `{"batch":[]}` around the events. */

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
 import { ConnectorDisabledError } from '../../src/worker/http-outcome.ts'
-import { HttpUrl } from '../common/settings.ts'
+import { ConnectorSettings, HttpUrl } from '../common/settings.ts'
 import { batchWebhookId, signatureHeader, signingKey } from './signing.ts'
 
 /** One element of the `events` array: the enriched event, unchanged. */
@@ -24,41 +24,38 @@ const RESERVED_HEADERS = new Set([
   'webhook-signature',
 ])
 
-export const settingsSchema = Type.Object(
-  {
-    url: HttpUrl(
-      'Endpoint that receives POSTed batches. Use https:// outside tests: the body is not encrypted.',
-    ),
-    secret: Type.Optional(
-      Type.String({
-        pattern: '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$',
-        description:
-          'Standard Webhooks signing secret, "whsec_" + base64 of 24..64 random bytes. When set, every request ' +
-          'carries a webhook-signature header (v1, HMAC-SHA256). Leave unset to send unsigned requests.',
-      }),
-    ),
-    headers: Type.Record(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }), Type.String(), {
-      additionalProperties: false,
-      default: {},
+export const settingsSchema = ConnectorSettings({
+  url: HttpUrl(
+    'Endpoint that receives POSTed batches. Use https:// outside tests: the body is not encrypted.',
+  ),
+  secret: Type.Optional(
+    Type.String({
+      pattern: '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$',
       description:
-        'Extra request headers (e.g. an Authorization header for the receiver). Content-Type, Content-Length ' +
-        'and the webhook-* headers are set by the connector and cannot be overridden.',
+        'Standard Webhooks signing secret, "whsec_" + base64 of 24..64 random bytes. When set, every request ' +
+        'carries a webhook-signature header (v1, HMAC-SHA256). Leave unset to send unsigned requests.',
     }),
-    max_events: Type.Integer({
-      minimum: 1,
-      maximum: 10_000,
-      default: 500,
-      description: 'Most events in one request.',
-    }),
-    max_body_bytes: Type.Integer({
-      minimum: 1024,
-      maximum: 64 * 1024 * 1024,
-      default: 1_000_000,
-      description: "Largest request body in bytes; set it to the receiver's body limit.",
-    }),
-  },
-  { additionalProperties: false },
-)
+  ),
+  headers: Type.Record(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }), Type.String(), {
+    additionalProperties: false,
+    default: {},
+    description:
+      'Extra request headers (e.g. an Authorization header for the receiver). Content-Type, Content-Length ' +
+      'and the webhook-* headers are set by the connector and cannot be overridden.',
+  }),
+  max_events: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 500,
+    description: 'Most events in one request.',
+  }),
+  max_body_bytes: Type.Integer({
+    minimum: 1024,
+    maximum: 64 * 1024 * 1024,
+    default: 1_000_000,
+    description: "Largest request body in bytes; set it to the receiver's body limit.",
+  }),
+})
 export type WebhookSettings = Static<typeof settingsSchema>
 
 /** The configured headers but the reserved ones, with the names lowercased. */

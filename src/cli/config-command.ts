@@ -1,11 +1,17 @@
 import type { Command } from 'commander'
 import { connectorTypes } from '../../connectors/index.ts'
+import { checkConfig, formatProblem, type ParseOptions } from '../config/load.ts'
 import { createEventValidator } from '../dictionary/event-validator.ts'
 import { codes } from '../errors.ts'
 import type { PlayerEvent } from '../event.ts'
 import { enrich } from '../ingest/enrich.ts'
 import { connectorNamed, readCliFile, readConfigFile } from './cli-files.ts'
 import { previewRequests } from './request-preview.ts'
+
+/** As `config validate` checks a file: a CLI error when it cannot be read, warnings kept apart. */
+function checkConfigFileForCli(file: string, options: ParseOptions) {
+  return checkConfig(readCliFile(file, 'config file'), file, connectorTypes, process.env, options)
+}
 
 function readSampleEvent(path: string): PlayerEvent {
   const text = readCliFile(path, 'sample event')
@@ -27,8 +33,12 @@ export function registerConfigCommands(program: Command) {
   config
     .command('validate <file>')
     .description('validate a config file; errors give file:line:col, the path and what was expected')
-    .action((file: string) => {
-      const loaded = readConfigFile(file).config
+    .option('--allow-missing-env', 'report ${VAR}s that are not set as warnings, to validate without secrets')
+    .action((file: string, o: { allowMissingEnv?: boolean }) => {
+      const { config: loaded, warnings } = checkConfigFileForCli(file, {
+        allowMissingEnv: o.allowMissingEnv === true,
+      })
+      for (const w of warnings) console.error(`warning: ${formatProblem(w)}`)
       console.log(`${file}: valid (${loaded.sources.length} sources, ${loaded.connectors.length} connectors)`)
     })
   config

@@ -11,11 +11,24 @@ const SECRET_KEY = /key|secret|token|password|credential/i
 const SECRET_HEADER =
   /^(authorization|proxy-authorization|x-api-key|api-key|dd-api-key|x-amz-security-token|x-splunk-request-channel)$/
 
-/** Every secret-looking string in the settings, so it can be masked wherever it appears in a request. */
-function secretsOf(settings: unknown, key = ''): string[] {
-  if (typeof settings === 'string') return SECRET_KEY.test(key) && settings.length >= 4 ? [settings] : []
+interface SchemaNode {
+  writeOnly?: boolean
+  properties?: Record<string, SchemaNode>
+  additionalProperties?: SchemaNode | boolean
+}
+
+/**
+ * Every secret string in the settings, so it can be masked wherever it appears in a request: values under a
+ * key that names a secret, and values the settings schema marks `writeOnly` (AuthHeaders, Tls.key).
+ */
+function secretsOf(settings: unknown, schema: SchemaNode | undefined, key = '', secret = false): string[] {
+  const isSecret = secret || schema?.writeOnly === true || SECRET_KEY.test(key)
+  if (typeof settings === 'string') return isSecret && settings.length >= 4 ? [settings] : []
   if (settings && typeof settings === 'object') {
-    return Object.entries(settings).flatMap(([k, v]) => secretsOf(v, k))
+    const other = typeof schema?.additionalProperties === 'object' ? schema.additionalProperties : undefined
+    return Object.entries(settings).flatMap(([k, v]) =>
+      secretsOf(v, schema?.properties?.[k] ?? other, k, isSecret),
+    )
   }
   return []
 }
@@ -56,7 +69,7 @@ export async function previewRequests(
   if (record === SKIP) return { droppedBy: 'transform' }
   const planned = await connector.plan([{ record, event, dedupeKey: event.event_id }], settings)
   if (planned.length === 0) return { droppedBy: 'refused' }
-  const secrets = secretsOf(config.settings)
+  const secrets = secretsOf(config.settings, connector.settingsSchema as SchemaNode)
   const mask = (text: string) => secrets.reduce((out, s) => out.replaceAll(s, '***'), text)
   return { calls: planned.map((call) => printable(call, mask)) }
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js'
-import addFormats from 'ajv-formats'
+import type { Ajv2020, ErrorObject } from 'ajv/dist/2020.js'
 import { isNode, LineCounter, parseDocument } from 'yaml'
 import { checkPipeline } from '../pipeline/compile-pipeline.ts'
 import type { ConnectorDefinition } from '../worker/connector.ts'
+import { createConfigAjv } from './ajv.ts'
 import { closest } from './did-you-mean.ts'
 import { interpolateEnv } from './interpolate.ts'
 import { configSchema } from './schema.ts'
@@ -18,10 +18,13 @@ export interface ConfigProblem {
   message: string
 }
 
+/** `file:line:col /path: message`, as errors and warnings are printed. */
+export const formatProblem = (p: ConfigProblem) => `${p.where} ${p.path || '/'}: ${p.message}`
+
 export class ConfigError extends Error {
   readonly problems: ConfigProblem[]
   constructor(problems: ConfigProblem[]) {
-    super(problems.map((p) => `${p.where} ${p.path || '/'}: ${p.message}`).join('\n'))
+    super(problems.map(formatProblem).join('\n'))
     this.problems = problems
     this.name = 'ConfigError'
   }
@@ -29,17 +32,8 @@ export class ConfigError extends Error {
 
 type ConnectorTypes = Readonly<Record<string, ConnectorDefinition<never, unknown>>>
 
-// Interpolated values are strings; coercion lets `port: ${PORT}` be a number.
-const ajv = new Ajv2020({
-  allErrors: true,
-  useDefaults: true,
-  coerceTypes: true,
-  strict: true,
-  allowUnionTypes: true,
-  // parentSchema on each error gives the keys a misspelt one could have meant, however deep it sits.
-  verbose: true,
-})
-addFormats.default(ajv)
+// parentSchema on each error gives the keys a misspelt one could have meant, however deep it sits.
+const ajv = createConfigAjv({ verbose: true })
 const validateConfig = ajv.compile<FramewireConfig>(configSchema)
 const settingsValidators = new WeakMap<object, ReturnType<Ajv2020['compile']>>()
 
@@ -65,6 +59,20 @@ function describe(error: ErrorObject): string {
   }
 }
 
+export interface ParseOptions {
+  /**
+   * Report a `${VAR}` that is not set and has no default as a warning instead of an error (the value is
+   * then empty and not checked further), so CI can validate a config without its secrets.
+   */
+  allowMissingEnv?: boolean
+}
+
+export interface ParsedConfig {
+  config: FramewireConfig
+  /** Problems that do not make the config invalid (missing variables under allowMissingEnv). */
+  warnings: ConfigProblem[]
+}
+
 /** Parses, interpolates and validates a config text. Throws ConfigError listing every problem. */
 export function parseConfig(
   text: string,
@@ -72,6 +80,17 @@ export function parseConfig(
   connectorTypes: ConnectorTypes,
   env: NodeJS.ProcessEnv = process.env,
 ): FramewireConfig {
+  return checkConfig(text, file, connectorTypes, env).config
+}
+
+/** parseConfig, with the warnings; throws ConfigError listing every problem. */
+export function checkConfig(
+  text: string,
+  file: string,
+  connectorTypes: ConnectorTypes,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ParseOptions = {},
+): ParsedConfig {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
   const at = (offset: number | undefined) => {
@@ -97,11 +116,13 @@ export function parseConfig(
   }
 
   const { value, missing } = interpolateEnv(doc.toJS(), env)
-  const problems: ConfigProblem[] = missing.map((m) => ({
+  const unset: ConfigProblem[] = missing.map((m) => ({
     where: whereIs(m.path),
     path: pointer(m.path),
     message: `environment variable ${m.name} is not set and has no default`,
   }))
+  const emptied = new Set(unset.map((m) => m.path))
+  const problems: ConfigProblem[] = []
   const config = (value ?? {}) as FramewireConfig
   const report = (errors: ErrorObject[] | null | undefined, base: (string | number)[]) => {
     for (const error of errors ?? []) {
@@ -114,8 +135,6 @@ export function parseConfig(
       ]
       const key =
         error.keyword === 'additionalProperties' ? String(error.params.additionalProperty) : undefined
-      // A value emptied by a missing variable is already reported as such.
-      if (missing.some((m) => pointer(m.path) === pointer(path))) continue
       problems.push({
         where: whereIs(path, key),
         path: pointer(key ? [...path, key] : path),
@@ -125,11 +144,13 @@ export function parseConfig(
   }
   if (!validateConfig(config)) report(validateConfig.errors, [])
   else checkConnectorsAndSources(config, connectorTypes, problems, whereIs, report)
-  if (problems.length > 0) throw new ConfigError(problems)
+  // A value emptied by a missing variable is reported as such, not as whatever else is wrong with it.
+  const errors = [...(options.allowMissingEnv ? [] : unset), ...problems.filter((p) => !emptied.has(p.path))]
+  if (errors.length > 0) throw new ConfigError(errors)
 
   config.node_id ??= hostname()
   if (env.KAFKA_BROKERS) config.kafka.brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim())
-  return config
+  return { config, warnings: options.allowMissingEnv ? unset : [] }
 }
 
 function checkConnectorsAndSources(
@@ -191,4 +212,8 @@ function checkConnectorsAndSources(
 
 export function loadConfigFile(file: string, connectorTypes: ConnectorTypes): FramewireConfig {
   return parseConfig(readFileSync(file, 'utf8'), file, connectorTypes)
+}
+
+export function checkConfigFile(file: string, connectorTypes: ConnectorTypes, options: ParseOptions = {}) {
+  return checkConfig(readFileSync(file, 'utf8'), file, connectorTypes, process.env, options)
 }

@@ -132,8 +132,8 @@ function build(config: ConnectorConfig, at: (string | number)[], options: Compil
   }
 
   // consent: analytics consent given, or (when the event carries none) allowed unless missing_consent: deny
-  if (config.essential !== true) {
-    const allowMissing = (config.missing_consent ?? 'allow') === 'allow'
+  if (!config.essential) {
+    const allowMissing = config.missing_consent === 'allow'
     add(
       'consent',
       keep((e) => {
@@ -147,7 +147,7 @@ function build(config: ConnectorConfig, at: (string | number)[], options: Compil
     add('filter', keep(compileFilter(config.filter, [...at, 'filter'], report, check)))
   }
 
-  for (const type of Object.keys(config.sampling?.by_type ?? {})) {
+  for (const type of Object.keys(config.sampling.by_type ?? {})) {
     const unknown = unknownEventType(dict, type)
     if (unknown) report([...at, 'sampling', 'by_type', type], unknown)
   }
@@ -197,10 +197,10 @@ export function compilePipeline(config: ConnectorConfig, options: CompileOptions
     const source = options.tokenSource?.(bucket) ?? new MemoryTokenSource(bucket)
     cap = new CapGate({
       source,
-      action: capConfig.action ?? 'delay',
+      action: capConfig.action,
       maxChunk: maxChunkOf(bucket),
       tokenTtlMs: bucket.ratePerSecond === undefined ? Number.POSITIVE_INFINITY : 1000,
-      seed: config.sampling?.seed ?? '',
+      seed: config.sampling.seed,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.log ? { log: options.log } : {}),
     })

@@ -141,14 +141,12 @@ function project(value: PlainObject, tree: Tree): PlainObject {
 
 /** Compiles the privacy settings; undefined when they change nothing. */
 export function compilePrivacy(
-  config: PrivacyConfig | undefined,
+  config: PrivacyConfig,
   at: (string | number)[],
   report: ProblemSink,
   check: FieldCheck,
 ): ((event: EnrichedEvent, owned?: boolean) => EnrichedEvent) | undefined {
-  const ip = config?.ip ?? 'anonymize'
-  const userIds = config?.user_ids ?? 'keep'
-  const salt = config?.user_id_salt
+  const { ip, user_ids: userIds, user_id_salt: salt } = config
   if (userIds === 'hash' && (salt === undefined || salt.length < MIN_SALT_LENGTH)) {
     report(
       [...at, 'user_id_salt'],
@@ -160,8 +158,8 @@ export function compilePrivacy(
       const path = fieldPath(text, [...at, key, index], report, check)
       return path ? [path] : []
     })
-  const allowed = config?.allow_fields ? allowTree(paths(config.allow_fields, 'allow_fields')) : undefined
-  const denied = paths(config?.deny_fields, 'deny_fields')
+  const allowed = config.allow_fields ? allowTree(paths(config.allow_fields, 'allow_fields')) : undefined
+  const denied = paths(config.deny_fields, 'deny_fields')
   denied.forEach((path, index) => {
     if (path.length === 1 && PROTECTED_FIELDS.includes(path[0] as string)) {
       report([...at, 'deny_fields', index], `"${path[0]}" identifies the event and cannot be removed`)

@@ -56,12 +56,9 @@ export function eventViewHash(event: { view_id?: unknown }, seed = ''): number {
 }
 
 /** Keeps an event when its view falls below the rate of its type; undefined when everything is kept. */
-export function compileSampling(config: SamplingConfig | undefined): Predicate | undefined {
-  if (!config) return undefined
-  const rate = config.rate ?? 1
-  const byType = new Map(Object.entries(config.by_type ?? {}))
+export function compileSampling({ rate, by_type, seed }: SamplingConfig): Predicate | undefined {
+  const byType = new Map(Object.entries(by_type ?? {}))
   if (rate >= 1 && [...byType.values()].every((r) => r >= 1)) return undefined
-  const seed = config.seed ?? ''
   return (event) => {
     const e = event as { type?: unknown; view_id?: unknown }
     const typeRate = (typeof e.type === 'string' ? byType.get(e.type) : undefined) ?? rate

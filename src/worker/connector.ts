@@ -97,7 +97,10 @@ export interface ConnectorDefinition<
 > {
   type: string
   description: string
-  /** TypeBox schema of `settings` (its Static type is Settings); applied with defaults at config load. */
+  /**
+   * TypeBox schema of `settings` (Settings is its Static<> type), applied with defaults at config load.
+   * Declare it with the blocks of src/config/blocks.ts (docs/config.md).
+   */
   settingsSchema: TSchema
   /** Limits of the vendor API, possibly narrowed by settings. */
   limits(settings: Settings): BatchLimits

@@ -53,6 +53,45 @@ it('config validate accepts a valid file and points at the line and column of a 
   expect(res.stderr).toContain('did you mean "allowed_origins"')
 })
 
+it('config validate --allow-missing-env warns about unset variables and still checks everything else', () => {
+  const secrets = join(dir, 'secrets.yaml')
+  writeFileSync(
+    secrets,
+    `sources:
+  - name: web
+    write_key: \${FW_TEST_UNSET_WRITE_KEY}
+connectors:
+  - name: amp
+    type: amplitude
+    settings: { api_key: "\${FW_TEST_UNSET_AMP_KEY}" }
+    privacy: { user_ids: hash, user_id_salt: "\${FW_TEST_UNSET_SALT}" }
+`,
+  )
+  const strict = framewire('config', 'validate', secrets)
+  expect(strict.status).toBe(2)
+  expect(strict.stderr).toContain(
+    `${secrets}:3:16 /sources/0/write_key: environment variable FW_TEST_UNSET_WRITE_KEY is not set`,
+  )
+
+  const lenient = framewire('config', 'validate', '--allow-missing-env', secrets)
+  expect(lenient.status).toBe(0)
+  expect(lenient.stdout).toContain('valid (1 sources, 1 connectors)')
+  expect(lenient.stderr.trim().split('\n')).toEqual([
+    `warning: ${secrets}:3:16 /sources/0/write_key: environment variable FW_TEST_UNSET_WRITE_KEY is not set and has no default`,
+    `warning: ${secrets}:7:26 /connectors/0/settings/api_key: environment variable FW_TEST_UNSET_AMP_KEY is not set and has no default`,
+    `warning: ${secrets}:8:46 /connectors/0/privacy/user_id_salt: environment variable FW_TEST_UNSET_SALT is not set and has no default`,
+  ])
+
+  writeFileSync(
+    secrets,
+    `sources:\n  - name: web\n    write_key: \${FW_TEST_UNSET_WRITE_KEY}\n    origins: []\n`,
+  )
+  const stillBad = framewire('config', 'validate', '--allow-missing-env', secrets)
+  expect(stillBad.status).toBe(2)
+  expect(stillBad.stderr).toContain(`${secrets}:4:5 /sources/0/origins: unknown key "origins"`)
+  expect(stillBad.stderr).not.toContain('FW_TEST_UNSET_WRITE_KEY')
+})
+
 it('config test prints the exact request with secrets masked, without touching the network', () => {
   const res = preview('amp')
   expect(res.status).toBe(0)

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { connectorTypes } from '../../connectors/index.ts'
 import { ConfigError, parseConfig } from '../../src/config/load.ts'
-import type { ConnectorConfig } from '../../src/config/types.ts'
+import { connectorConfig } from '../../src/config/schema.ts'
+import type { ConnectorConfig, ConnectorInput } from '../../src/config/types.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
 import {
   checkPipeline,
@@ -15,24 +16,25 @@ import { makeEvent } from '../fixtures/events.ts'
 
 const SALT = 'salt-for-tests-0123456789'
 
-const connector = (pipeline: Partial<ConnectorConfig> = {}): ConnectorConfig => ({
-  name: 'unit',
-  type: 'webhook',
-  settings: {},
-  batching: { linger_ms: 5, max_in_flight: 1 },
-  retry: {
-    max_attempts: 1,
-    max_elapsed_ms: 1000,
-    initial_backoff_ms: 1,
-    max_backoff_ms: 1,
-    request_timeout_ms: 1000,
-  },
-  circuit_breaker: { failure_threshold: 5, open_ms: 1000 },
-  max_buffered_records: 100,
-  ...pipeline,
-})
+const connector = (pipeline: Partial<ConnectorInput> = {}): ConnectorConfig =>
+  connectorConfig({
+    name: 'unit',
+    type: 'webhook',
+    settings: {},
+    batching: { linger_ms: 5, max_in_flight: 1 },
+    retry: {
+      max_attempts: 1,
+      max_elapsed_ms: 1000,
+      initial_backoff_ms: 1,
+      max_backoff_ms: 1,
+      request_timeout_ms: 1000,
+    },
+    circuit_breaker: { failure_threshold: 5, open_ms: 1000 },
+    max_buffered_records: 100,
+    ...pipeline,
+  })
 
-function runner(pipeline: Partial<ConnectorConfig>) {
+function runner(pipeline: Partial<ConnectorInput>) {
   const compiled = compilePipeline(connector(pipeline))
   return (event: EnrichedEvent) => {
     let dropped: StageName | undefined
@@ -251,8 +253,11 @@ describe('pipeline keys in the YAML config', () => {
       essential: false,
       missing_consent: 'allow',
       privacy: { ip: 'anonymize', user_ids: 'keep' },
+      sampling: { rate: 1, seed: '' },
     })
-    expect(config.connectors[0]).not.toHaveProperty('sampling')
+    expect(config.connectors[0]).not.toHaveProperty('cap')
+    // A sampling rate of 1 keeps everything, so no sampling stage runs.
+    expect(compilePipeline(config.connectors[0] as ConnectorConfig).stages).toEqual(['consent', 'privacy'])
   })
 
   it('rejects unknown and malformed keys through the schema', () => {

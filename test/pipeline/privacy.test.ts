@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import type { PrivacyConfig } from '../../src/config/types.ts'
+import { type Input, withDefaults } from '../../src/config/defaults.ts'
+import { Privacy } from '../../src/config/schema.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { dictionary, unknownField } from '../../src/pipeline/dictionary.ts'
 import type { PipelineProblem } from '../../src/pipeline/filter.ts'
@@ -9,10 +10,11 @@ import { makeEvent } from '../fixtures/events.ts'
 
 const SALT = 'a-salt-of-24-characters!'
 
-function compile(config: PrivacyConfig | undefined) {
+/** A privacy block as written in the YAML, defaults filled in as the loader does. */
+function compile(config: Input<typeof Privacy> = {}) {
   const problems: PipelineProblem[] = []
   const apply = compilePrivacy(
-    config,
+    withDefaults(Privacy, config),
     ['privacy'],
     (path, message) => problems.push({ path, message }),
     (path) => unknownField(dictionary(), path),
@@ -20,7 +22,7 @@ function compile(config: PrivacyConfig | undefined) {
   return { apply, problems }
 }
 
-function privacy(config: PrivacyConfig | undefined) {
+function privacy(config: Input<typeof Privacy> = {}) {
   const { apply, problems } = compile(config)
   expect(problems).toEqual([])
   return apply ?? ((event: EnrichedEvent) => event)
@@ -49,11 +51,11 @@ describe('privacy', () => {
 
   it('anonymizes client_ip by default, without touching the input', () => {
     const event = viewer()
-    const out = privacy(undefined)(event)
+    const out = privacy()(event)
     expect(out.client_ip).toBe('203.0.113.0')
     expect(event.client_ip).toBe('203.0.113.77')
     // An unparsable address is removed rather than passed on.
-    expect(privacy(undefined)({ ...event, client_ip: 'garbage' })).not.toHaveProperty('client_ip')
+    expect(privacy()({ ...event, client_ip: 'garbage' })).not.toHaveProperty('client_ip')
   })
 
   it('drops or keeps client_ip on request', () => {

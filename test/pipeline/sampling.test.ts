@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { type Input, withDefaults } from '../../src/config/defaults.ts'
+import { Sampling } from '../../src/config/schema.ts'
 import { compileSampling, fmix32, fnv1a, viewHash } from '../../src/pipeline/sampling.ts'
 import { makeView } from '../fixtures/events.ts'
+
+/** A sampling block as written in the YAML, defaults filled in as the loader does. */
+const sampling = (config: Input<typeof Sampling>) => compileSampling(withDefaults(Sampling, config))
 
 const uuids = Array.from({ length: 20_000 }, () => randomUUID())
 
@@ -31,7 +36,7 @@ describe('sampling by view', () => {
   })
 
   it('keeps a view whole: every event in or every event out', () => {
-    const keep = compileSampling({ rate: 0.5 }) as (event: unknown) => boolean
+    const keep = sampling({ rate: 0.5 }) as (event: unknown) => boolean
     let kept = 0
     for (let i = 0; i < 200; i++) {
       const decisions = new Set(makeView(15).map((event) => keep(event)))
@@ -43,7 +48,7 @@ describe('sampling by view', () => {
   })
 
   it('nests samples: per-type rates use the same hash, so lower rates keep a subset', () => {
-    const keep = compileSampling({ rate: 0.2, by_type: { heartbeat: 0.05, error: 1 } }) as (
+    const keep = sampling({ rate: 0.2, by_type: { heartbeat: 0.05, error: 1 } }) as (
       event: unknown,
     ) => boolean
     const views = uuids.slice(0, 5000)
@@ -57,17 +62,17 @@ describe('sampling by view', () => {
   })
 
   it('picks other views with another seed, none at rate 0, and compiles to nothing at rate 1', () => {
-    const a = compileSampling({ rate: 0.3 }) as (event: unknown) => boolean
-    const b = compileSampling({ rate: 0.3, seed: 'partner' }) as (event: unknown) => boolean
+    const a = sampling({ rate: 0.3 }) as (event: unknown) => boolean
+    const b = sampling({ rate: 0.3, seed: 'partner' }) as (event: unknown) => boolean
     const views = uuids.slice(0, 2000).map((view_id) => ({ type: 'playing', view_id }))
     const inA = views.filter(a)
     const both = inA.filter(b)
     // Independent samples overlap by about 0.3 × 0.3, not 0.3.
     expect(both.length / views.length).toBeLessThan(0.15)
-    const none = compileSampling({ rate: 0 }) as (event: unknown) => boolean
+    const none = sampling({ rate: 0 }) as (event: unknown) => boolean
     expect(views.some(none)).toBe(false)
-    expect(compileSampling({ rate: 1 })).toBeUndefined()
-    expect(compileSampling({ rate: 1, by_type: { heartbeat: 0.1 } })).toBeTypeOf('function')
-    expect(compileSampling(undefined)).toBeUndefined()
+    expect(sampling({ rate: 1 })).toBeUndefined()
+    expect(sampling({ rate: 1, by_type: { heartbeat: 0.1 } })).toBeTypeOf('function')
+    expect(sampling({})).toBeUndefined()
   })
 })

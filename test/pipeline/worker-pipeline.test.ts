@@ -3,7 +3,8 @@ import { pino } from 'pino'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Bus, ConsumedRecord, ConsumeOptions, OutgoingRecord } from '../../src/bus/bus.ts'
-import type { ConnectorConfig } from '../../src/config/types.ts'
+import { connectorConfig } from '../../src/config/schema.ts'
+import type { ConnectorConfig, ConnectorInput } from '../../src/config/types.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { registry } from '../../src/observability/metrics.ts'
 import { type CompiledPipeline, compilePipeline } from '../../src/pipeline/compile-pipeline.ts'
@@ -67,8 +68,8 @@ const connector: AnyConnector = {
 let connectorCount = 0
 const workers: ConnectorWorker[] = []
 
-function config(pipeline: Partial<ConnectorConfig>): ConnectorConfig {
-  return {
+function config(pipeline: Partial<ConnectorInput>): ConnectorConfig {
+  return connectorConfig({
     name: `hook-${++connectorCount}`,
     type: 'test',
     settings: {},
@@ -83,7 +84,7 @@ function config(pipeline: Partial<ConnectorConfig>): ConnectorConfig {
     circuit_breaker: { failure_threshold: 100, open_ms: 1000 },
     max_buffered_records: 100,
     ...pipeline,
-  }
+  })
 }
 
 async function start(cfg: ConnectorConfig, pipeline: CompiledPipeline = compilePipeline(cfg)) {

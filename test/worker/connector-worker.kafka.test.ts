@@ -6,7 +6,8 @@ import { request } from 'undici'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
 import type { Bus } from '../../src/bus/bus.ts'
 import { createKafkaBus } from '../../src/bus/kafka-bus.ts'
-import type { ConnectorConfig } from '../../src/config/types.ts'
+import { connectorConfig } from '../../src/config/schema.ts'
+import type { ConnectorInput } from '../../src/config/types.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { defineConnector } from '../../src/worker/connector.ts'
 import type { AnyConnector } from '../../src/worker/connector-worker.ts'
@@ -84,9 +85,9 @@ afterEach(async () => {
 })
 
 /** A fresh events topic and dead-letter prefix, so tests never see each other's records. */
-async function setup(overrides: Partial<ConnectorConfig> = {}) {
+async function setup(overrides: Partial<ConnectorInput> = {}) {
   const id = randomUUID()
-  const connector: ConnectorConfig = {
+  const connector = connectorConfig({
     name: `it-${id.slice(0, 8)}`,
     type: 'test-http',
     settings: { url: destination.url },
@@ -101,7 +102,7 @@ async function setup(overrides: Partial<ConnectorConfig> = {}) {
     circuit_breaker: { failure_threshold: 5, open_ms: 300 },
     max_buffered_records: 100,
     ...overrides,
-  }
+  })
   const config = {
     topics: {
       events: `fw.test.events.${id}`,

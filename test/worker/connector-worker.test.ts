@@ -3,7 +3,8 @@ import { pino } from 'pino'
 import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Bus, ConsumedRecord, ConsumeOptions, OutgoingRecord } from '../../src/bus/bus.ts'
-import type { ConnectorConfig } from '../../src/config/types.ts'
+import { connectorConfig } from '../../src/config/schema.ts'
+import type { ConnectorConfig, ConnectorInput } from '../../src/config/types.ts'
 import { registry } from '../../src/observability/metrics.ts'
 import type { BatchItem, Outcome } from '../../src/worker/connector.ts'
 import { SKIP } from '../../src/worker/connector.ts'
@@ -86,26 +87,27 @@ function connectorWith(send: Send): AnyConnector {
   }
 }
 
-const config = (overrides: Partial<ConnectorConfig> = {}): ConnectorConfig => ({
-  name: 'unit',
-  type: 'test',
-  settings: {},
-  batching: { linger_ms: 5, max_in_flight: 2 },
-  retry: {
-    max_attempts: 3,
-    max_elapsed_ms: 60_000,
-    initial_backoff_ms: 10,
-    max_backoff_ms: 20,
-    request_timeout_ms: 500,
-  },
-  circuit_breaker: { failure_threshold: 100, open_ms: 1000 },
-  max_buffered_records: 100,
-  ...overrides,
-})
+const config = (overrides: Partial<ConnectorInput> = {}): ConnectorConfig =>
+  connectorConfig({
+    name: 'unit',
+    type: 'test',
+    settings: {},
+    batching: { linger_ms: 5, max_in_flight: 2 },
+    retry: {
+      max_attempts: 3,
+      max_elapsed_ms: 60_000,
+      initial_backoff_ms: 10,
+      max_backoff_ms: 20,
+      request_timeout_ms: 500,
+    },
+    circuit_breaker: { failure_threshold: 100, open_ms: 1000 },
+    max_buffered_records: 100,
+    ...overrides,
+  })
 
 const workers: ConnectorWorker[] = []
 
-async function start(send: Send, overrides: Partial<ConnectorConfig> = {}, probeMs?: number) {
+async function start(send: Send, overrides: Partial<ConnectorInput> = {}, probeMs?: number) {
   const bus = new FakeBus()
   const worker = new ConnectorWorker({
     config: config(overrides),

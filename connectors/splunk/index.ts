@@ -183,6 +183,8 @@ async function sendAcknowledged(batch: Item[], ctx: Ctx): Promise<Outcome[]> {
   const { settings, resources } = ctx
   const { acks } = resources
   const start = Date.now()
+  // Entries of events the runtime gave up on (dead-lettered, or never retried) are not kept forever.
+  for (const [id, entry] of acks) if (start - entry.sentAt > 2 * settings.ack_timeout_ms) acks.delete(id)
   const fresh: number[] = []
   batch.forEach((item, i) => {
     const entry = acks.get(item.event.event_id)

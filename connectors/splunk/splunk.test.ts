@@ -294,6 +294,23 @@ describe('splunk indexer acknowledgment', () => {
     ])
   })
 
+  it('forgets pending acknowledgments of events not sent again within twice ack_timeout_ms', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 0 })
+    const config = ackConfig()
+    const channel = resources()
+    channel.acks.set('given-up', {
+      ackId: 7,
+      sentAt: Date.now() - 2 * config.ack_timeout_ms - 1,
+      acked: false,
+    })
+    channel.acks.set('recent', { ackId: 8, sentAt: Date.now(), acked: false })
+    await splunk.send(
+      makeBatch(splunk, config, makeView(1)),
+      makeContext(config, suite.agent, { resources: channel }),
+    )
+    expect([...channel.acks.keys()]).toEqual(['recent'])
+  })
+
   it('use_ack against a token without acknowledgment: 200 without ackId is delivered, nothing polled', async () => {
     s = await startSplunkStandIn({ token: TOKEN })
     const config = ackConfig()

@@ -1,4 +1,4 @@
-import { type Static, type TProperties, Type } from '@sinclair/typebox'
+import { type ObjectOptions, type Static, type TProperties, Type } from '@sinclair/typebox'
 import { StringEnum } from '../../src/config/blocks.ts'
 
 /** Settings blocks that several connectors offer, each with its own description (TypeBox: schema + type). */
@@ -9,8 +9,8 @@ export { HttpUrl, StringEnum } from '../../src/config/blocks.ts'
  * A connector's `settings` object: closed, and a key that has a default is not required (the loader fills
  * it, so its Static type still has it).
  */
-export function ConnectorSettings<P extends TProperties>(properties: P) {
-  const schema = Type.Object(properties, { additionalProperties: false })
+export function ConnectorSettings<P extends TProperties>(properties: P, options: ObjectOptions = {}) {
+  const schema = Type.Object(properties, { ...options, additionalProperties: false })
   const required = ((schema.required ?? []) as string[]).filter(
     (key) => !('default' in (properties[key] as object)),
   )

@@ -1,15 +1,9 @@
-import { type ConnectorDefinition, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import {
-  bodyExcerpt,
-  outcomeForStatus,
-  outcomesForAll,
-  sendSplittingOnTooLarge,
-  tryParseJson,
-} from '../../src/worker/http-outcome.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import type { ConnectorDefinition, Outcome } from '../../src/worker/connector.ts'
+import { defineHttpConnector } from '../../src/worker/http-connector.ts'
+import { bodyExcerpt, outcomesForAll, tryParseJson } from '../../src/worker/http-outcome.ts'
 import { compress } from '../common/compression.ts'
-import { post } from '../common/post.ts'
-import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
-import { tooLargeResult } from '../common/too-large.ts'
+import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
 import { type BulkAction, INDEX_PATTERN, toBulkAction } from './transform.ts'
 
 /**
@@ -18,19 +12,6 @@ import { type BulkAction, INDEX_PATTERN, toBulkAction } from './transform.ts'
  * https://docs.opensearch.org/latest/api-reference/document-apis/bulk/). Plain undici on the runtime's
  * keep-alive pool rather than the official clients: see README ("Why not the official client").
  */
-
-export interface BulkSettings {
-  url: string
-  index: string
-  /** Elasticsearch only. */
-  api_key?: string
-  username?: string
-  password?: string
-  compression: 'gzip' | 'none'
-  max_actions: number
-  max_request_bytes: number
-  exclude_types: string[]
-}
 
 export interface BulkProduct {
   type: string
@@ -57,78 +38,88 @@ const FILTER_PATH = 'errors,items.*.status,items.*.error.type,items.*.error.reas
 /** A `_bulk` response grows with the batch (about 100 bytes an item unfiltered); never cut it short. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
-export function bulkSettingsSchema(product: BulkProduct) {
-  const auth: Record<string, unknown> = {
-    username: {
-      type: 'string',
-      minLength: 1,
-      description: `Basic auth user (with \`password\`).${product.apiKeyAuth ? ' Not together with `api_key`.' : ''}`,
-    },
-    password: {
-      type: 'string',
+const basicAuth = {
+  username: Type.Optional(Type.String({ minLength: 1, description: 'Basic auth user (with `password`).' })),
+  password: Type.Optional(
+    Type.String({
       minLength: 1,
       description: 'Basic auth password (with `username`). Interpolate it from the environment.',
-    },
-  }
-  if (product.apiKeyAuth) {
-    auth.api_key = {
-      type: 'string',
+    }),
+  ),
+}
+
+const apiKeyAuth = {
+  api_key: Type.Optional(
+    Type.String({
       minLength: 1,
       description:
         'API key in its encoded form (base64 of "id:api_key", as the create API key call returns it), sent as ' +
-        '`Authorization: ApiKey <api_key>`. Interpolate it from the environment.',
-    }
-  }
+        '`Authorization: ApiKey <api_key>`; not together with `username`/`password`. Interpolate it from the ' +
+        'environment.',
+    }),
+  ),
+}
+
+function commonSettings(product: BulkProduct) {
   return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['url'],
-    properties: {
-      url: httpUrlSetting(
-        `Base URL of the ${product.name} cluster (a node or a load balancer), e.g. https://search.example.com:9200; \`/_bulk\` is appended.`,
-      ),
-      index: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 200,
-        pattern: INDEX_PATTERN,
-        default: 'framewire-events-{yyyy.MM.dd}',
-        description:
-          'Target index, data stream or alias. Placeholders in braces are filled from the event time in UTC ' +
-          '(yyyy, MM, dd, HH), e.g. "framewire-events-{yyyy.MM.dd}" gives one index a day. For a data stream, ' +
-          'give its name without placeholders.',
-      },
-      ...auth,
-      compression: {
-        type: 'string',
-        enum: ['gzip', 'none'],
-        default: 'none',
-        description:
-          'Request body encoding; gzip saves bandwidth (e.g. to a hosted cluster) at some CPU cost.',
-      },
-      max_actions: {
-        type: 'integer',
-        minimum: 1,
-        maximum: 100_000,
-        default: DEFAULT_ACTIONS,
-        description: 'Most documents in one _bulk request.',
-      },
-      max_request_bytes: {
-        type: 'integer',
-        minimum: 1024,
-        maximum: MAX_CONTENT_LENGTH,
-        default: DEFAULT_REQUEST_BYTES,
-        description:
-          `Largest _bulk body in bytes (uncompressed). Must stay under the cluster's http.max_content_length ` +
-          `(default 100mb); a few MB per request index best.`,
-      },
-      exclude_types: excludeTypesSetting('Event types not sent (e.g. ["heartbeat"]).'),
+    url: HttpUrl(
+      `Base URL of the ${product.name} cluster (a node or a load balancer), e.g. https://search.example.com:9200; \`/_bulk\` is appended.`,
+    ),
+    index: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: INDEX_PATTERN,
+      default: 'framewire-events-{yyyy.MM.dd}',
+      description:
+        'Target index, data stream or alias. Placeholders in braces are filled from the event time in UTC ' +
+        '(yyyy, MM, dd, HH), e.g. "framewire-events-{yyyy.MM.dd}" gives one index a day. For a data stream, ' +
+        'give its name without placeholders.',
+    }),
+    ...basicAuth,
+    compression: StringEnum(['gzip', 'none'] as const, {
+      default: 'none',
+      description: 'Request body encoding; gzip saves bandwidth (e.g. to a hosted cluster) at some CPU cost.',
+    }),
+    max_actions: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: DEFAULT_ACTIONS,
+      description: 'Most documents in one _bulk request.',
+    }),
+    max_request_bytes: Type.Integer({
+      minimum: 1024,
+      maximum: MAX_CONTENT_LENGTH,
+      default: DEFAULT_REQUEST_BYTES,
+      description:
+        "Largest _bulk body in bytes (uncompressed). Must stay under the cluster's http.max_content_length " +
+        '(default 100mb); a few MB per request index best.',
+    }),
+  }
+}
+
+const bothOrNeither = { dependentRequired: { username: ['password'], password: ['username'] } }
+
+/** Settings of a product with API keys (Elasticsearch): an API key or basic auth, not both. */
+function apiKeySchema(product: BulkProduct) {
+  return ConnectorSettings(
+    { ...commonSettings(product), ...apiKeyAuth },
+    {
+      ...bothOrNeither,
+      dependentSchemas: { api_key: { properties: { username: false, password: false } } },
     },
-    dependentRequired: { username: ['password'], password: ['username'] },
-    ...(product.apiKeyAuth
-      ? { dependentSchemas: { api_key: { properties: { username: false, password: false } } } }
-      : {}),
-  } as const
+  )
+}
+
+/** Settings of a product with basic auth only (OpenSearch). */
+function basicSchema(product: BulkProduct) {
+  return ConnectorSettings(commonSettings(product), bothOrNeither)
+}
+
+/** Settings of either product; `api_key` is only ever set where the schema offers it. */
+export type BulkSettings = Static<ReturnType<typeof apiKeySchema>>
+
+export function bulkSettingsSchema(product: BulkProduct) {
+  return product.apiKeyAuth ? apiKeySchema(product) : basicSchema(product)
 }
 
 function authorization(settings: BulkSettings): string | undefined {
@@ -191,9 +182,13 @@ export function outcomesFromBulkResponse(text: string, count: number, product: s
   })
 }
 
+function bulkUrl(settings: BulkSettings): string {
+  return `${settings.url.replace(/\/+$/, '')}/_bulk?filter_path=${FILTER_PATH}`
+}
+
 /** A connector type speaking `_bulk`: `elasticsearch` and `opensearch` differ only in `product`. */
 export function bulkConnector(product: BulkProduct): ConnectorDefinition<BulkSettings, BulkAction> {
-  return defineConnector<BulkSettings, BulkAction>({
+  return defineHttpConnector<BulkSettings, BulkAction>({
     type: product.type,
     description: product.description,
     settingsSchema: bulkSettingsSchema(product),
@@ -203,18 +198,11 @@ export function bulkConnector(product: BulkProduct): ConnectorDefinition<BulkSet
     },
 
     // `create` with _id = event_id: a second delivery of an event is refused with 409 (see itemOutcome).
-    dedupeKey: (event) => event.event_id,
-
-    transform(event, settings) {
-      if (settings.exclude_types.includes(event.type)) return SKIP
-      return toBulkAction(event, settings.index)
-    },
+    transform: (event, settings) => toBulkAction(event, settings.index),
 
     recordBytes: (action) => Buffer.byteLength(encodeAction(action)),
 
-    async send(batch, ctx) {
-      const { settings } = ctx
-      const url = `${settings.url.replace(/\/+$/, '')}/_bulk?filter_path=${FILTER_PATH}`
+    async request(items, settings) {
       const headers: Record<string, string> = {
         'content-type': 'application/x-ndjson',
         accept: 'application/json',
@@ -222,32 +210,24 @@ export function bulkConnector(product: BulkProduct): ConnectorDefinition<BulkSet
       const auth = authorization(settings)
       if (auth) headers.authorization = auth
       if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip'
+      const ndjson = items.map((item) => encodeAction(item.record)).join('')
+      return {
+        url: bulkUrl(settings),
+        headers,
+        body: await compress(ndjson, settings.compression),
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      }
+    },
 
-      return sendSplittingOnTooLarge(batch, async (items) => {
-        const ndjson = items.map((item) => encodeAction(item.record)).join('')
-        const res = await post(
-          url,
-          {
-            headers,
-            body: await compress(ndjson, settings.compression),
-            maxResponseBytes: MAX_RESPONSE_BYTES,
-          },
-          ctx,
-        )
-        const text = res.text
-        if (res.statusCode === 200)
-          return { outcomes: outcomesFromBulkResponse(text, items.length, product.name) }
-        if (res.statusCode === 413) {
-          return tooLargeResult(
-            items.length,
-            `${product.name} 413: request larger than http.max_content_length`,
-            text,
-          )
-        }
-        // 429 (the whole request rejected) and 5xx are retried; 400, 401, 403, 404… are rejected.
-        const outcome = outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })
-        return { outcomes: outcomesForAll(items.length, outcome) }
-      })
+    // 200 is read item by item. Otherwise the generic mapping: 413 (over http.max_content_length) splits;
+    // 401 (security_exception: unknown user, wrong password, invalid or expired API key) and 403 (the user
+    // or key lacks the index privileges for bulk writes) pause until the credentials or roles are fixed
+    // (https://www.elastic.co/docs/deploy-manage/users-roles/cluster-or-deployment-auth,
+    // https://docs.opensearch.org/latest/security/access-control/permissions/); 429 (the whole request
+    // rejected) and 5xx are retried; other 4xx are rejected.
+    classify(res, items) {
+      if (res.statusCode !== 200) return undefined
+      return { outcomes: outcomesFromBulkResponse(res.text, items.length, product.name) }
     },
   })
 }

@@ -6,7 +6,7 @@ import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../te
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type Ga4StandIn, startGa4StandIn } from '../../test/stand-ins/ga4.ts'
 import ga4, { DEFAULTS, type Ga4Settings } from './index.ts'
-import { clientId, eventName, type Ga4Record, sessionNumber } from './transform.ts'
+import { clientId, eventName, type Ga4Record, ga4Name, sessionNumber } from './transform.ts'
 import { ga4Problems } from './validate.ts'
 
 const MEASUREMENT_ID = 'G-TEST12345'
@@ -18,7 +18,6 @@ function settings(overrides: Partial<Ga4Settings> = {}): Ga4Settings {
     measurement_id: MEASUREMENT_ID,
     api_secret: API_SECRET,
     region: 'global',
-    exclude_types: [],
     forward_client_ip: false,
     ...DEFAULTS,
     ...overrides,
@@ -74,7 +73,6 @@ describe('ga4 transform', () => {
         browser_version: '142.0',
       },
     })
-    expect(ga4.dedupeKey(event)).toBe(event.event_id)
   })
 
   it('builds GA4-shaped client ids and numeric session ids', () => {
@@ -101,7 +99,26 @@ describe('ga4 transform', () => {
     expect(eventName(makeEvent({ type: 'error' }))).toBe('video_error')
     expect(eventName(makeEvent({ type: 'playback_start' }))).toBe('video_playback_start')
     expect(eventName(makeEvent({ type: 'custom', name: 'share.clicked' }))).toBe('share_clicked')
-    expect(eventName(makeEvent({ type: 'custom', name: 'x'.repeat(64) }))).toHaveLength(40)
+    // Enhanced measurement's web names are not reserved for the Measurement Protocol.
+    for (const name of ['click', 'scroll', 'page_view', 'video_start', 'video_progress', 'file_download']) {
+      expect(eventName(makeEvent({ type: 'custom', name }))).toBe(name)
+    }
+  })
+
+  it('keeps two long names apart once cut to 40 characters, with a hash suffix', () => {
+    const long = 'player_overlay_interaction_with_the_recommendation_rail'
+    const a = ga4Name(`${long}_opened`) ?? ''
+    const b = ga4Name(`${long}_closed`) ?? ''
+    expect(a).toMatch(/^player_overlay_interaction_with_t_[0-9a-f]{6}$/)
+    expect(b).toHaveLength(40)
+    expect(a).not.toBe(b)
+    expect(ga4Name(`${long}_opened`)).toBe(a)
+    expect(ga4Name('x'.repeat(40))).toBe('x'.repeat(40))
+    // Params too: two long custom dimensions stay two params.
+    const record = transform({ custom: { [`${long}_a`]: 1, [`${long}_b`]: 2 } })
+    const params = Object.entries(record.event.params).filter(([name]) => name.startsWith('player_overlay'))
+    expect(params.map(([, value]) => value)).toEqual([1, 2])
+    expect(ga4Problems(record, settings(), record.event.timestamp_micros / 1000)).toEqual([])
   })
 
   it('caps params at 25 in priority order and cuts values to 100 characters', () => {
@@ -137,9 +154,6 @@ describe('ga4 transform', () => {
     expect(heartbeat.request.consent).toEqual({ ad_user_data: 'DENIED', ad_personalization: 'GRANTED' })
     expect(heartbeat.request.ip_override).toBeUndefined()
     expect(transform({}, settings({ forward_client_ip: true })).request.ip_override).toBe('203.0.113.0')
-    expect(ga4.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] }))).toBe(
-      SKIP,
-    )
   })
 })
 
@@ -160,7 +174,10 @@ describe('ga4 validation (what GA4 would drop)', () => {
     expect(ga4Problems(record({ type: 'custom', name: 'session_start' }), settings(), now)).toEqual([
       'event name "session_start" is reserved',
     ])
-    expect(ga4Problems(record({ type: 'custom', name: 'page_view' }), settings(), now)).toHaveLength(1)
+    expect(ga4Problems(record({ type: 'custom', name: 'notification_send' }), settings(), now)).toHaveLength(
+      1,
+    )
+    expect(ga4Problems(record({ type: 'custom', name: 'scroll' }), settings(), now)).toEqual([])
     expect(ga4Problems(record({ ts_corrected: now - 73 * HOUR }), settings(), now)).toEqual([
       'event is older than 72 h: GA4 would re-date or drop it',
     ])
@@ -256,6 +273,20 @@ describe('ga4 send against the stand-in', () => {
     expect(s.dropped).toEqual([])
   })
 
+  it('custom events named like enhanced-measurement events (click, video_start) are kept by GA4', async () => {
+    const config = await start()
+    const now = Date.now()
+    const names = ['click', 'scroll', 'video_start']
+    const batch = makeBatch(
+      ga4,
+      config,
+      names.map((name) => makeEvent({ type: 'custom', name, ts: now, ts_corrected: now })),
+    )
+    expect(await send(batch, config)).toEqual(batch.map(() => ({ kind: 'delivered' })))
+    expect(s.kept.map((e) => e.name)).toEqual(names)
+    expect(s.dropped).toEqual([])
+  })
+
   it('the stand-in, like GA4, answers 204 to a payload it drops: why the connector validates first', async () => {
     // Loosened limits make the connector send an event GA4 drops; the answer is still a 2xx.
     const config = { ...(await start()), max_event_age_hours: 1000 }
@@ -295,19 +326,34 @@ describe('ga4 send against the stand-in', () => {
     expect(s.kept).toEqual([])
   })
 
-  it('rejects the events of a non-2xx answer without retrying; a network error retries only its request', async () => {
+  it('retries 429 and 5xx (Google did not take the request), rejects other non-2xx without retrying', async () => {
     const config = await start()
-    s.script.failNext(1, 500)
+    s.script.failNext(1, 429, { retryAfter: 4 }).failNext(1, 500).failNext(1, 400, { body: 'Bad Request' })
     const batch = makeBatch(ga4, config, recentView(2))
     expect(await send(batch, config)).toEqual(
       batch.map(() => ({
-        kind: 'rejected',
-        reason: 'GA4 HTTP 500 (not retried, as GA4 advises)',
-        status: 500,
-        body: '',
+        kind: 'retry',
+        reason: 'GA4 HTTP 429: not taken, retried',
+        status: 429,
+        afterMs: 4000,
       })),
     )
+    expect((await send(batch, config)).map((o) => o.kind)).toEqual(['retry', 'retry'])
+    expect(await send(batch, config)).toEqual(
+      batch.map(() => ({
+        kind: 'rejected',
+        reason: 'GA4 HTTP 400 (not retried, as GA4 advises)',
+        status: 400,
+        body: 'Bad Request',
+      })),
+    )
+    expect(s.kept).toEqual([])
+    expect(await send(batch, config)).toEqual(batch.map(() => ({ kind: 'delivered' })))
+    expect(s.duplicateCount()).toBe(0)
+  })
 
+  it('a network error retries only its own request; the other requests of the batch are delivered', async () => {
+    const config = await start()
     const twoClients = makeBatch(ga4, config, [
       ...recentView(2, { anonymous_id: 'anon-1' }),
       ...recentView(2, { anonymous_id: 'anon-2' }),

@@ -1,23 +1,10 @@
-import { type BatchItem, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import { bodyExcerpt, classifyStatus } from '../../src/worker/http-outcome.ts'
-import { post } from '../common/post.ts'
-import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import { type BatchItem, defineConnector, type HttpCall, type Outcome } from '../../src/worker/connector.ts'
+import { type HttpRequestSpec, type HttpResponse, sendHttp } from '../../src/worker/http-connector.ts'
+import { bodyExcerpt, parseRetryAfter } from '../../src/worker/http-outcome.ts'
+import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
 import { type Ga4Record, toGa4 } from './transform.ts'
 import { ga4Problems } from './validate.ts'
-
-export interface Ga4Settings {
-  measurement_id: string
-  api_secret: string
-  region: 'global' | 'eu'
-  server_url?: string
-  exclude_types: string[]
-  forward_client_ip: boolean
-  max_events_per_request: number
-  max_params_per_event: number
-  max_param_value_length: number
-  max_body_bytes: number
-  max_event_age_hours: number
-}
 
 // https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#transport: EU collection
 // uses region1.google-analytics.com.
@@ -40,72 +27,56 @@ export const DEFAULTS = {
 /** Room kept in each request for the request-level fields (client_id, user_id, consent, device…). */
 const REQUEST_FIELDS_BYTES = 2048
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['measurement_id', 'api_secret'],
-  properties: {
-    measurement_id: {
-      type: 'string',
-      pattern: '^G-[A-Za-z0-9]+$',
-      description: 'Measurement ID of the web data stream (G-…), sent as the measurement_id query parameter.',
-    },
-    api_secret: {
-      type: 'string',
-      minLength: 1,
-      description:
-        'Measurement Protocol API secret of the stream, sent as the api_secret query parameter. Interpolate it from the environment.',
-    },
-    region: {
-      type: 'string',
-      enum: ['global', 'eu'],
-      default: 'global',
-      description:
-        '"global" → www.google-analytics.com, "eu" → region1.google-analytics.com (data collected in the EU).',
-    },
-    server_url: httpUrlSetting(
-      'Base URL replacing the region host (a proxy, or a stand-in in tests); /mp/collect is appended.',
-    ),
-    exclude_types: excludeTypesSetting('Event types not sent to GA4 (e.g. ["heartbeat", "media_request"]).'),
-    forward_client_ip: {
-      type: 'boolean',
-      default: false,
-      description:
-        'Send the client IP stored by ingest as ip_override, for GA4 geolocation. Off for privacy.',
-    },
-    max_events_per_request: {
-      type: 'integer',
-      minimum: 1,
-      default: DEFAULTS.max_events_per_request,
-      description: 'Events per request (GA4 documents 25).',
-    },
-    max_params_per_event: {
-      type: 'integer',
-      minimum: 1,
-      default: DEFAULTS.max_params_per_event,
-      description: 'Params per event (GA4 documents 25); lower-priority params beyond it are not sent.',
-    },
-    max_param_value_length: {
-      type: 'integer',
-      minimum: 1,
-      default: DEFAULTS.max_param_value_length,
-      description:
-        'Longest string param value: 100 for standard properties, 500 for GA4 360; longer values are cut.',
-    },
-    max_body_bytes: {
-      type: 'integer',
-      minimum: 4096,
-      default: DEFAULTS.max_body_bytes,
-      description: 'Request body size GA4 accepts ("smaller than 130kB").',
-    },
-    max_event_age_hours: {
-      type: 'integer',
-      minimum: 1,
-      default: DEFAULTS.max_event_age_hours,
-      description: 'Older events are rejected: GA4 would re-date them to 72 h ago or drop them.',
-    },
-  },
-} as const
+export const settingsSchema = ConnectorSettings({
+  measurement_id: Type.String({
+    pattern: '^G-[A-Za-z0-9]+$',
+    description: 'Measurement ID of the web data stream (G-…), sent as the measurement_id query parameter.',
+  }),
+  api_secret: Type.String({
+    minLength: 1,
+    description:
+      'Measurement Protocol API secret of the stream, sent as the api_secret query parameter. Interpolate it from the environment.',
+  }),
+  region: StringEnum(['global', 'eu'] as const, {
+    default: 'global',
+    description:
+      '"global" → www.google-analytics.com, "eu" → region1.google-analytics.com (data collected in the EU).',
+  }),
+  server_url: Type.Optional(
+    HttpUrl('Base URL replacing the region host (a proxy, or a stand-in in tests); /mp/collect is appended.'),
+  ),
+  forward_client_ip: Type.Boolean({
+    default: false,
+    description: 'Send the client IP stored by ingest as ip_override, for GA4 geolocation. Off for privacy.',
+  }),
+  max_events_per_request: Type.Integer({
+    minimum: 1,
+    default: DEFAULTS.max_events_per_request,
+    description: 'Events per request (GA4 documents 25).',
+  }),
+  max_params_per_event: Type.Integer({
+    minimum: 1,
+    default: DEFAULTS.max_params_per_event,
+    description: 'Params per event (GA4 documents 25); lower-priority params beyond it are not sent.',
+  }),
+  max_param_value_length: Type.Integer({
+    minimum: 1,
+    default: DEFAULTS.max_param_value_length,
+    description:
+      'Longest string param value: 100 for standard properties, 500 for GA4 360; longer values are cut.',
+  }),
+  max_body_bytes: Type.Integer({
+    minimum: 4096,
+    default: DEFAULTS.max_body_bytes,
+    description: 'Request body size GA4 accepts ("smaller than 130kB").',
+  }),
+  max_event_age_hours: Type.Integer({
+    minimum: 1,
+    default: DEFAULTS.max_event_age_hours,
+    description: 'Older events are rejected: GA4 would re-date them to 72 h ago or drop them.',
+  }),
+})
+export type Ga4Settings = Static<typeof settingsSchema>
 
 function collectUrl(settings: Ga4Settings): string {
   const base = (settings.server_url ?? HOSTS[settings.region]).replace(/\/+$/, '')
@@ -116,22 +87,64 @@ function collectUrl(settings: Ga4Settings): string {
   return `${base}/mp/collect?${query}`
 }
 
-type Ga4Item = BatchItem<Ga4Record> & { position: number }
+/** One /mp/collect request and the batch positions of its events. */
+interface Ga4Request {
+  positions: number[]
+  spec: HttpRequestSpec
+}
 
-/** One request per set of request-level fields: GA4 applies client_id, user_id, device… to all its events. */
-function byRequestFields(items: Ga4Item[], maxEvents: number): Ga4Item[][] {
-  const groups = new Map<string, Ga4Item[]>()
-  for (const item of items) {
+/**
+ * What a batch becomes: the outcomes of the events GA4 would drop (rejected before sending), and one
+ * request per set of request-level fields (GA4 applies client_id, user_id, device… to all its events),
+ * at most `max_events_per_request` events each.
+ */
+function prepare(batch: BatchItem<Ga4Record>[], settings: Ga4Settings, now: number) {
+  const outcomes: Outcome[] = new Array(batch.length)
+  const groups = new Map<string, number[]>()
+  batch.forEach((item, position) => {
+    const problems = ga4Problems(item.record, settings, now)
+    if (problems.length > 0) {
+      outcomes[position] = { kind: 'rejected', reason: `GA4 would drop this event: ${problems.join('; ')}` }
+      return
+    }
     const key = JSON.stringify(item.record.request)
-    const list = groups.get(key)
-    if (list) list.push(item)
-    else groups.set(key, [item])
+    groups.set(key, [...(groups.get(key) ?? []), position])
+  })
+  const url = collectUrl(settings)
+  const requests: Ga4Request[] = []
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i += settings.max_events_per_request) {
+      const positions = group.slice(i, i + settings.max_events_per_request)
+      const records = positions.map((position) => (batch[position] as BatchItem<Ga4Record>).record)
+      const body = JSON.stringify({ ...records[0]?.request, events: records.map((r) => r.event) })
+      requests.push({ positions, spec: { url, headers: { 'content-type': 'application/json' }, body } })
+    }
   }
-  const requests: Ga4Item[][] = []
-  for (const list of groups.values()) {
-    for (let i = 0; i < list.length; i += maxEvents) requests.push(list.slice(i, i + maxEvents))
+  return { outcomes, requests }
+}
+
+/**
+ * GA4's answer for every event of one request. "The Measurement Protocol always returns a 2xx status code if
+ * the HTTP request was received" (reference, "Response codes"): a 429 or 5xx comes from Google's front end,
+ * which did not take the request, so a retry cannot count twice. Any other answer is an error in the
+ * request itself: "correct any errors in your HTTP request. Don't retry the same request" (same page).
+ * https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#transport
+ */
+export function outcomeOf(res: HttpResponse): Outcome {
+  const status = res.statusCode
+  if (status >= 200 && status < 300) return { kind: 'delivered' }
+  if (status === 429 || (status >= 500 && status < 600)) {
+    const outcome: Outcome = { kind: 'retry', reason: `GA4 HTTP ${status}: not taken, retried`, status }
+    const afterMs = parseRetryAfter(res.headers['retry-after'])
+    if (afterMs !== undefined) outcome.afterMs = afterMs
+    return outcome
   }
-  return requests
+  return {
+    kind: 'rejected',
+    reason: `GA4 HTTP ${status} (not retried, as GA4 advises)`,
+    status,
+    body: bodyExcerpt(res.text),
+  }
 }
 
 export default defineConnector<Ga4Settings, Ga4Record>({
@@ -147,66 +160,30 @@ export default defineConnector<Ga4Settings, Ga4Record>({
   },
 
   // GA4 has no idempotency key; event_id travels as a param so BigQuery-export queries can drop duplicates.
-  dedupeKey: (event) => event.event_id,
+  transform: (event, settings) => toGa4(event, settings),
 
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toGa4(event, settings)
-  },
-
+  // Only the event counts against the byte limit; its request-level fields have their own room.
   recordBytes: (record) => Buffer.byteLength(JSON.stringify(record.event)) + 1,
 
-  async send(batch, ctx) {
-    const { settings } = ctx
-    const outcomes: Outcome[] = new Array(batch.length)
-    const valid: Ga4Item[] = []
-    const now = Date.now()
-    batch.forEach((item, position) => {
-      const problems = ga4Problems(item.record, settings, now)
-      if (problems.length > 0) {
-        outcomes[position] = { kind: 'rejected', reason: `GA4 would drop this event: ${problems.join('; ')}` }
-      } else {
-        valid.push({ ...item, position })
-      }
-    })
+  async plan(batch, settings) {
+    return prepare(batch, settings, Date.now()).requests.map(
+      ({ spec }): HttpCall => ({ kind: 'http', method: 'POST', ...spec }),
+    )
+  },
 
-    const url = collectUrl(settings)
-    const requests = byRequestFields(valid, settings.max_events_per_request)
-    const results = await Promise.allSettled(
-      requests.map(async (items) => {
-        const body = JSON.stringify({
-          ...items[0]?.record.request,
-          events: items.map((item) => item.record.event),
-        })
-        const res = await post(url, { headers: { 'content-type': 'application/json' }, body }, ctx)
-        const text = res.text
-        // "If you don't get a 2xx status code, correct any errors in your HTTP request. Don't retry the same
-        // request." (reference, Transport). And with no dedupe key, a retried request GA4 had in fact
-        // processed would count twice.
-        const outcome: Outcome =
-          classifyStatus(res.statusCode) === 'delivered'
-            ? { kind: 'delivered' }
-            : {
-                kind: 'rejected',
-                reason: `GA4 HTTP ${res.statusCode} (not retried, as GA4 advises)`,
-                status: res.statusCode,
-                body: bodyExcerpt(text),
-              }
-        return outcome
+  async send(batch, ctx) {
+    const { outcomes, requests } = prepare(batch, ctx.settings, Date.now())
+    await Promise.all(
+      requests.map(async ({ positions, spec }) => {
+        // A network error fails only its own request: the other requests' events were delivered and,
+        // without a dedupe key at GA4, must not be sent again.
+        const outcome = await sendHttp(spec, ctx).then(outcomeOf, (error: unknown) => ({
+          kind: 'retry' as const,
+          reason: error instanceof Error ? error.message : String(error),
+        }))
+        for (const position of positions) outcomes[position] = { ...outcome }
       }),
     )
-    results.forEach((result, i) => {
-      // A network error fails only its own request: the other requests' events were delivered and, without
-      // a dedupe key at GA4, must not be sent again.
-      const outcome: Outcome =
-        result.status === 'fulfilled'
-          ? result.value
-          : {
-              kind: 'retry',
-              reason: result.reason instanceof Error ? result.reason.message : String(result.reason),
-            }
-      for (const item of requests[i] ?? []) outcomes[item.position] = { ...outcome }
-    })
     return outcomes
   },
 })

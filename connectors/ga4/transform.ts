@@ -61,22 +61,27 @@ const PAYLOADS = [
   'metrics',
 ] as const
 
+/** Hex characters of the hash that keeps two long names apart once cut to 40 characters. */
+const NAME_HASH_CHARS = 6
+
 /**
  * A name made of letters, digits and underscores, starting with a letter, at most 40 characters:
- * `share.clicked` → `share_clicked`. Returns undefined when nothing usable is left.
+ * `share.clicked` → `share_clicked`. A longer name keeps its first 33 characters and ends in `_` plus 6 hex
+ * characters of its SHA-256, so two long names that share their first 40 characters stay two names (a plain
+ * cut would merge them in GA4 without a word). Returns undefined when nothing usable is left.
  */
 export function ga4Name(raw: string): string | undefined {
-  const cleaned = raw
-    .replace(/[^A-Za-z0-9_]+/g, '_')
-    .replace(/^[^A-Za-z]+/, '')
-    .slice(0, MAX_NAME_LENGTH)
-  return cleaned === '' ? undefined : cleaned
+  const cleaned = raw.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^[^A-Za-z]+/, '')
+  if (cleaned === '') return undefined
+  if (cleaned.length <= MAX_NAME_LENGTH) return cleaned
+  const hash = createHash('sha256').update(cleaned).digest('hex').slice(0, NAME_HASH_CHARS)
+  return `${cleaned.slice(0, MAX_NAME_LENGTH - NAME_HASH_CHARS - 1)}_${hash}`
 }
 
 /**
- * `video_<type>`, and the `custom` event's own name. The `video_` prefix keeps clear of GA4's reserved
- * names (`error`, and the web names `video_start`, `video_progress` of enhanced measurement:
- * https://support.google.com/analytics/answer/13316687).
+ * `video_<type>`, and the `custom` event's own name. The `video_` prefix keeps the player's types together
+ * and clear of the Measurement Protocol's reserved `error` (validate.ts); a custom name that is reserved is
+ * rejected there, with the rule as reason.
  */
 export function eventName(event: EnrichedEvent): string {
   if (event.type === 'custom' && typeof event.name === 'string') {

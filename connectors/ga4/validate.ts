@@ -7,8 +7,11 @@ import { type Ga4Record, MAX_NAME_LENGTH, NAME_PATTERN, RESERVED_PARAM_PREFIXES 
  */
 
 // https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#reserved_names
-// ("Reserved event names"; `ad_impression`, `in_app_purchase`, `screen_view` are for app streams only), plus
-// the web names of https://support.google.com/analytics/answer/13316687, which GA4 collects itself.
+// ("Reserved event names"), the names the Measurement Protocol refuses; `ad_impression`, `in_app_purchase` and
+// `screen_view` are listed there for app streams and kept here too. Enhanced measurement's web names
+// (`click`, `scroll`, `page_view`, `video_start`… of https://support.google.com/analytics/answer/13316687)
+// are names GA4 collects by itself in a browser, not names the Measurement Protocol refuses, so they stay
+// valid custom names.
 export const RESERVED_EVENT_NAMES = new Set([
   'ad_activeview',
   'ad_click',
@@ -22,24 +25,18 @@ export const RESERVED_EVENT_NAMES = new Set([
   'app_install',
   'app_remove',
   'app_store_refund',
-  'app_store_subscription_cancel',
-  'app_store_subscription_renew',
   'app_update',
   'app_upgrade',
-  'click',
   'dynamic_link_app_open',
   'dynamic_link_app_update',
   'dynamic_link_first_open',
   'error',
-  'file_download',
   'firebase_campaign',
   'firebase_in_app_message_action',
   'firebase_in_app_message_dismiss',
   'firebase_in_app_message_impression',
   'first_open',
   'first_visit',
-  'form_start',
-  'form_submit',
   'in_app_purchase',
   'notification_dismiss',
   'notification_foreground',
@@ -47,16 +44,11 @@ export const RESERVED_EVENT_NAMES = new Set([
   'notification_receive',
   'notification_send',
   'os_update',
-  'page_view',
   'screen_view',
-  'scroll',
   'session_start',
   'user_engagement',
-  'video_complete',
-  'video_progress',
-  'video_start',
-  'view_search_results',
 ])
+// Prefixes Google's own SDKs log events under (firebase_campaign, ga_…, google_…): kept clear to be safe.
 const RESERVED_EVENT_PREFIXES = ['firebase_', 'ga_', 'google_']
 // Same reference: "The following parameter names are reserved and can't be used".
 const RESERVED_PARAM_NAMES = new Set(['firebase_conversion'])

@@ -1,28 +1,10 @@
-import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import { outcomeForStatus, outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import type { Outcome } from '../../src/worker/connector.ts'
+import { defineHttpConnector, httpOutcomes } from '../../src/worker/http-connector.ts'
 import { compress } from '../common/compression.ts'
-import type { EventNaming } from '../common/event-naming.ts'
-import { post } from '../common/post.ts'
-import { sendPrechecked } from '../common/send-prechecked.ts'
-import { eventNamingSetting, excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
-import { tooLargeResult } from '../common/too-large.ts'
+import { ConnectorSettings, EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
 import { outcomesFor400 } from './response.ts'
 import { type MixpanelEvent, toMixpanel } from './transform.ts'
-
-export interface MixpanelSettings {
-  project_id: string
-  service_account_username: string
-  service_account_secret: string
-  region: 'us' | 'eu' | 'in'
-  server_url?: string
-  event_naming: EventNaming
-  exclude_types: string[]
-  forward_client_ip: boolean
-  compression: 'gzip' | 'none'
-  max_events_per_request: number
-  max_request_bytes: number
-  max_event_bytes: number
-}
 
 // https://developer.mixpanel.com/reference/import-events (OpenAPI servers): api (US), api-eu, api-in. Data sent
 // to the wrong residency host is not stored in the project.
@@ -42,72 +24,57 @@ export const DEFAULTS = {
 // Same page, "Rate Limit": back off from 2 s on 429 (and 502/503), doubling up to 60 s.
 export const MIN_BACKOFF_MS = 2_000
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['project_id', 'service_account_username', 'service_account_secret'],
-  properties: {
-    project_id: {
-      type: 'string',
-      pattern: '^[0-9]+$',
-      description: 'Mixpanel project id, sent as the project_id query parameter.',
-    },
-    service_account_username: {
-      type: 'string',
-      minLength: 1,
-      description: 'Username of an Owner or Admin service account (HTTP Basic user).',
-    },
-    service_account_secret: {
-      type: 'string',
-      minLength: 1,
-      description:
-        'Secret of that service account (HTTP Basic password). Interpolate it from the environment.',
-    },
-    region: {
-      type: 'string',
-      enum: ['us', 'eu', 'in'],
-      default: 'us',
-      description: 'Data residency of the project: us → api.mixpanel.com, eu → api-eu, in → api-in.',
-    },
-    server_url: httpUrlSetting('Full /import URL overriding `region` (a proxy, or a stand-in in tests).'),
-    event_naming: eventNamingSetting(
-      'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
-    ),
-    exclude_types: excludeTypesSetting('Event types not sent to Mixpanel (e.g. ["heartbeat"]).'),
-    forward_client_ip: {
-      type: 'boolean',
-      default: false,
-      description:
-        'Send the client IP as `ip` so Mixpanel adds city/country; otherwise `ip: 0` turns GeoIP off.',
-    },
-    compression: {
-      type: 'string',
-      enum: ['gzip', 'none'],
-      default: 'gzip',
-      description:
-        'Request body encoding; Mixpanel recommends gzip (limits still apply to the uncompressed size).',
-    },
-    max_events_per_request: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 2000,
-      default: DEFAULTS.max_events_per_request,
-      description: 'Events per request (Mixpanel documents 2000).',
-    },
-    max_request_bytes: {
-      type: 'integer',
-      minimum: 1_000_000,
-      default: DEFAULTS.max_request_bytes,
-      description: 'Uncompressed request size (current docs: 10 MB; older docs: 2 MB).',
-    },
-    max_event_bytes: {
-      type: 'integer',
-      minimum: 1024,
-      default: DEFAULTS.max_event_bytes,
-      description: 'Largest event (uncompressed JSON); larger events are rejected before sending.',
-    },
-  },
-} as const
+export const settingsSchema = ConnectorSettings({
+  project_id: Type.String({
+    pattern: '^[0-9]+$',
+    description: 'Mixpanel project id, sent as the project_id query parameter.',
+  }),
+  service_account_username: Type.String({
+    minLength: 1,
+    description: 'Username of an Owner or Admin service account (HTTP Basic user).',
+  }),
+  service_account_secret: Type.String({
+    minLength: 1,
+    description: 'Secret of that service account (HTTP Basic password). Interpolate it from the environment.',
+  }),
+  region: StringEnum(['us', 'eu', 'in'] as const, {
+    default: 'us',
+    description: 'Data residency of the project: us → api.mixpanel.com, eu → api-eu, in → api-in.',
+  }),
+  server_url: Type.Optional(
+    HttpUrl('Full /import URL overriding `region` (a proxy, or a stand-in in tests).'),
+  ),
+  event_naming: EventNamingSetting(
+    'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
+  ),
+  forward_client_ip: Type.Boolean({
+    default: false,
+    description:
+      'Send the client IP as `ip` so Mixpanel adds city/country; otherwise `ip: 0` turns GeoIP off.',
+  }),
+  compression: StringEnum(['gzip', 'none'] as const, {
+    default: 'gzip',
+    description:
+      'Request body encoding; Mixpanel recommends gzip (limits still apply to the uncompressed size).',
+  }),
+  max_events_per_request: Type.Integer({
+    minimum: 1,
+    maximum: 2000,
+    default: DEFAULTS.max_events_per_request,
+    description: 'Events per request (Mixpanel documents 2000).',
+  }),
+  max_request_bytes: Type.Integer({
+    minimum: 1_000_000,
+    default: DEFAULTS.max_request_bytes,
+    description: 'Uncompressed request size (current docs: 10 MB; older docs: 2 MB).',
+  }),
+  max_event_bytes: Type.Integer({
+    minimum: 1024,
+    default: DEFAULTS.max_event_bytes,
+    description: 'Largest event (uncompressed JSON); larger events are rejected before sending.',
+  }),
+})
+export type MixpanelSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: MixpanelSettings): string {
   const url = new URL(settings.server_url ?? ENDPOINTS[settings.region])
@@ -120,39 +87,30 @@ function backoff(outcome: Outcome): Outcome {
   return outcome.kind === 'retry' ? { ...outcome, afterMs: outcome.afterMs ?? MIN_BACKOFF_MS } : outcome
 }
 
-export default defineConnector<MixpanelSettings, MixpanelEvent>({
+export default defineHttpConnector<MixpanelSettings, MixpanelEvent>({
   type: 'mixpanel',
   description: 'Player events as Mixpanel events through the Import API (/import?strict=1).',
   settingsSchema,
 
   limits(settings) {
-    // Brackets take 2 bytes; recordBytes counts each event's separating comma.
+    // Brackets take 2 bytes; the runtime's record size counts each event's separating comma.
     return { maxItems: settings.max_events_per_request, maxBytes: settings.max_request_bytes - 2 }
   },
 
   // Mixpanel drops repeats of (event, time, distinct_id, $insert_id); the transform is deterministic, so a
   // redelivered event repeats all four.
-  dedupeKey: (event) => event.event_id,
+  transform: (event, settings) => toMixpanel(event, settings),
 
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toMixpanel(event, settings)
+  // One such event makes Mixpanel refuse the whole request with a 413.
+  refuse(item, settings) {
+    const bytes = Buffer.byteLength(JSON.stringify(item.record))
+    return bytes >= settings.max_event_bytes
+      ? `event of ${bytes} bytes: Mixpanel accepts events under ${settings.max_event_bytes}`
+      : undefined
   },
 
-  recordBytes: (record) => Buffer.byteLength(JSON.stringify(record)) + 1,
-
-  async send(batch, ctx) {
-    const { settings } = ctx
-    const encoded = batch.map((item) => ({ record: item.record, json: JSON.stringify(item.record) }))
-    // One such event makes Mixpanel refuse the whole request with a 413.
-    const refusal = ({ json }: (typeof encoded)[number]) => {
-      const bytes = Buffer.byteLength(json)
-      return bytes >= settings.max_event_bytes
-        ? `event of ${bytes} bytes: Mixpanel accepts events under ${settings.max_event_bytes}`
-        : undefined
-    }
-
-    const url = endpoint(settings)
+  async request(items, settings) {
+    const json = `[${items.map((item) => JSON.stringify(item.record)).join(',')}]`
     const auth = Buffer.from(
       `${settings.service_account_username}:${settings.service_account_secret}`,
     ).toString('base64')
@@ -162,41 +120,28 @@ export default defineConnector<MixpanelSettings, MixpanelEvent>({
       authorization: `Basic ${auth}`,
     }
     if (settings.compression === 'gzip') headers['content-encoding'] = 'gzip'
-    return sendPrechecked(encoded, refusal, async (items) => {
-      const json = `[${items.map((item) => item.json).join(',')}]`
-      const res = await post(
-        url,
-        {
-          headers,
-          body: await compress(json, settings.compression),
-          maxResponseBytes: 256 * 1024,
-        },
-        ctx,
-      )
-      const text = res.text
-      switch (res.statusCode) {
-        case 200:
-          return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
-        case 400:
-          return {
-            outcomes: outcomesFor400(
-              items.map((item) => item.record),
-              text,
-            ),
-          }
-        case 413:
-          // Split and resend; one event that is still too large is rejected.
-          return tooLargeResult(items.length, 'Mixpanel 413: payload too large', text)
-        default:
-          // 429 and 5xx are retried, after Retry-After or at least 2 s as Mixpanel advises; 401/403
-          // (credentials, project) are rejected.
-          return {
-            outcomes: outcomesForAll(
-              items.length,
-              backoff(outcomeForStatus({ status: res.statusCode, body: text, headers: res.headers })),
-            ),
-          }
+    return {
+      url: endpoint(settings),
+      headers,
+      body: await compress(json, settings.compression),
+      maxResponseBytes: 256 * 1024,
+    }
+  },
+
+  classify(res, items) {
+    if (res.statusCode === 400) {
+      return {
+        outcomes: outcomesFor400(
+          items.map((item) => item.record),
+          res.text,
+        ),
       }
-    })
+    }
+    // 401 "Invalid credentials" (wrong service account, a role below Admin, a missing project_id) pauses
+    // (https://docs.mixpanel.com/troubleshooting/errors/401-unauthorized; /import answers no 403, but a 403
+    // from a proxy pauses too); 413 splits; 429 and 5xx are retried after Retry-After, or at least 2 s as
+    // Mixpanel advises.
+    const generic = httpOutcomes(res, items.length)
+    return { ...generic, outcomes: generic.outcomes.map(backoff) }
   },
 })

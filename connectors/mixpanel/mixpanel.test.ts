@@ -20,7 +20,6 @@ function settings(overrides: Partial<MixpanelSettings> = {}): MixpanelSettings {
     service_account_secret: SECRET,
     region: 'us',
     event_naming: 'title',
-    exclude_types: [],
     forward_client_ip: false,
     compression: 'gzip',
     ...DEFAULTS,
@@ -65,9 +64,6 @@ describe('mixpanel transform', () => {
     }
     expect(transform({}, settings({ forward_client_ip: true })).properties.ip).toBe('203.0.113.0')
     expect(transform({ type: 'seek_end' }, settings({ event_naming: 'raw' })).event).toBe('seek_end')
-    expect(
-      mixpanel.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] })),
-    ).toBe(SKIP)
   })
 
   it('falls back from refused ids, and keeps a UUID event_id as $insert_id', () => {
@@ -190,10 +186,17 @@ describe('mixpanel send against the stand-in', () => {
     expect(s.uniqueCount()).toBe(examples.length)
   })
 
-  it('wrong credentials are refused with 401 → every item rejected', async () => {
+  it('wrong credentials are refused with 401 → the connector pauses, nothing is rejected', async () => {
     const config = { ...(await start()), service_account_secret: 'wrong' }
     const outcomes = await send(makeBatch(mixpanel, config, makeView(3)), config)
-    expect(outcomes.every((o) => o.kind === 'rejected' && o.status === 401)).toBe(true)
+    expect(outcomes).toEqual(
+      outcomes.map(() => ({
+        kind: 'paused',
+        cause: 'credentials',
+        reason: 'HTTP 401: credentials refused',
+        status: 401,
+      })),
+    )
     expect(s.uniqueCount()).toBe(0)
   })
 

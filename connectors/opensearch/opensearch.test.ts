@@ -17,7 +17,6 @@ function settings(overrides: Partial<OpenSearchSettings> = {}): OpenSearchSettin
     compression: 'none',
     max_actions: 5000,
     max_request_bytes: 5_000_000,
-    exclude_types: [],
     ...overrides,
   }
 }
@@ -27,7 +26,6 @@ describe('opensearch connector', () => {
     const event = makeEvent()
     expect(opensearch.type).toBe('opensearch')
     expect(opensearch.transform(event, settings())).toEqual(elasticsearch.transform(event, settings()))
-    expect(opensearch.dedupeKey(event)).toBe(event.event_id)
   })
 
   it('offers basic auth only: OpenSearch has no Elasticsearch-style API keys', () => {
@@ -84,16 +82,16 @@ describe('opensearch send against the stand-in', () => {
     expect(outcomes[1]).toMatchObject({ reason: expect.stringContaining('mapper_parsing_exception') })
   })
 
-  it('a wrong password is rejected (401) for every item', async () => {
+  it('a wrong password is refused (401) → the connector pauses for every item', async () => {
     s = await startElasticsearchStandIn({ flavor: 'opensearch', basic: USER })
     const config = settings({ url: s.url, password: 'nope' })
     const outcomes = await opensearch.send(
       makeBatch(opensearch, config, makeView(2)),
       makeContext(config, suite.agent),
     )
-    expect(outcomes.map((o) => [o.kind, 'status' in o ? o.status : undefined])).toEqual([
-      ['rejected', 401],
-      ['rejected', 401],
+    expect(outcomes.map((o) => [o.kind, o.kind === 'paused' && o.cause, 'status' in o && o.status])).toEqual([
+      ['paused', 'credentials', 401],
+      ['paused', 'credentials', 401],
     ])
   })
 

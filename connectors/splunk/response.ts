@@ -1,13 +1,13 @@
 import type { Outcome } from '../../src/worker/connector.ts'
+import { credentialsRefused, type HttpResponse, httpOutcomes } from '../../src/worker/http-connector.ts'
 import {
   type AttemptResult,
   bodyExcerpt,
-  outcomeForStatus,
   outcomesForAll,
+  parseRetryAfter,
   tryParseJson,
 } from '../../src/worker/http-outcome.ts'
 import { isObject } from '../common/is-object.ts'
-import { tooLargeResult } from '../common/too-large.ts'
 
 /**
  * HEC status codes (https://docs.splunk.com/Documentation/Splunk/latest/Data/TroubleshootHTTPEventCollector,
@@ -28,6 +28,12 @@ export interface HecResponse {
 
 /** Codes refusing one event of the batch, named by `invalid-event-number`. */
 const EVENT_CODES = new Set([6, 12, 13, 15])
+/** Token disabled, required, badly sent or unknown: nothing passes until someone fixes the token. */
+const TOKEN_CODES = new Set([1, 2, 3, 4])
+/** Code 9, "Server is busy" (also when too many acknowledgments are pending): HEC sends no Retry-After. */
+const BUSY_CODE = 9
+// Long enough for a busy indexer to drain some of its queues and pending acks, short next to ack_timeout_ms.
+export const BUSY_RETRY_MS = 5_000
 
 export function parseHecResponse(text: string): HecResponse {
   const body = tryParseJson(text)
@@ -45,21 +51,17 @@ function describe(status: number, hec: HecResponse): string {
  *   HEC stops at N: the events after it were not indexed and are retried at once. Splunk does not document
  *   what became of the events before N (experiments show them indexed), so they are retried too: a
  *   possible duplicate rather than a possible loss;
- * - 400 codes 7 (index not allowed for the token), 10/11 (the token requires indexer acknowledgment:
- *   set use_ack), 5, 16, and 401/403 (token missing, invalid or disabled): every event is rejected;
+ * - 401/403 and codes 1–4 (token disabled, missing, badly sent, unknown): paused for the credentials;
+ * - 503 code 9 (server busy, or too many acknowledgments pending): retried after Retry-After, else 5 s;
+ * - 400 codes 7 (index not allowed for the token), 10/11 (data channel), 5, 16: every event is rejected;
  * - 413 (over max_content_length): `tooLarge`, so the batch is split;
- * - 503 (9 server busy, 18–20 unhealthy), 500 (8), 408, 429: retried, honouring Retry-After.
+ * - other 5xx (8, 18–20 unhealthy), 408, 429: retried, honouring Retry-After.
  */
-export function outcomesForHecError(
-  status: number,
-  text: string,
-  headers: Record<string, string | string[] | undefined>,
-  count: number,
-): AttemptResult {
+export function outcomesForHecError(response: HttpResponse, count: number): AttemptResult {
+  const { statusCode: status, text } = response
   const hec = parseHecResponse(text)
   const reason = describe(status, hec)
   const body = bodyExcerpt(text)
-  if (status === 413) return tooLargeResult(count, reason, text)
   const invalid = hec['invalid-event-number']
   if (
     status === 400 &&
@@ -81,6 +83,16 @@ export function outcomesForHecError(
       }),
     }
   }
-  const outcome = outcomeForStatus({ status, body: text, headers })
-  return { outcomes: outcomesForAll(count, outcome.kind === 'delivered' ? outcome : { ...outcome, reason }) }
+  if (status === 401 || status === 403 || TOKEN_CODES.has(hec.code ?? -1)) {
+    return { outcomes: outcomesForAll(count, credentialsRefused(status, reason)) }
+  }
+  if (hec.code === BUSY_CODE) {
+    const afterMs = parseRetryAfter(response.headers['retry-after']) ?? BUSY_RETRY_MS
+    return { outcomes: outcomesForAll(count, { kind: 'retry', reason, status, afterMs }) }
+  }
+  const generic = httpOutcomes(response, count)
+  return {
+    ...generic,
+    outcomes: generic.outcomes.map((o) => (o.kind === 'delivered' ? o : { ...o, reason })),
+  }
 }

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import type { EnrichedEvent } from '../../src/event.ts'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type SplunkStandIn, splitConcatenatedJson, startSplunkStandIn } from '../../test/stand-ins/splunk.ts'
-import splunk, { DEFAULT_REQUEST_BYTES, type SplunkResources, type SplunkSettings } from './index.ts'
-import { outcomesForHecError } from './response.ts'
+import splunk, {
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_REQUEST_BYTES,
+  type SplunkResources,
+  type SplunkSettings,
+} from './index.ts'
+import { BUSY_RETRY_MS, outcomesForHecError } from './response.ts'
 import type { HecEvent } from './transform.ts'
 
 const TOKEN = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
@@ -23,13 +27,13 @@ function settings(overrides: Partial<SplunkSettings> = {}): SplunkSettings {
     max_request_bytes: DEFAULT_REQUEST_BYTES,
     use_ack: false,
     ack_poll_interval_ms: 20,
-    ack_timeout_ms: 2000,
-    exclude_types: [],
+    ack_wait_ms: 2000,
+    ack_timeout_ms: DEFAULT_ACK_TIMEOUT_MS,
     ...overrides,
   }
 }
 
-const resources = (): SplunkResources => ({ channel: randomUUID() })
+const resources = (): SplunkResources => ({ channel: randomUUID(), acks: new Map(), warnedNoAck: false })
 
 function transform(overrides: Record<string, unknown> = {}, config = settings()): HecEvent {
   const record = splunk.transform(makeEvent(overrides), config)
@@ -48,10 +52,9 @@ describe('splunk transform', () => {
       event,
     })
     expect(JSON.stringify(transform({ ts_corrected: 1772366400040 }).time)).toBe('1772366400.04')
-    expect(splunk.dedupeKey(event)).toBe(event.event_id)
   })
 
-  it('honours index, host, source, sourcetype and exclude_types', () => {
+  it('honours index, host, source and sourcetype', () => {
     const config = settings({
       index: 'video',
       host: 'edge-7',
@@ -64,9 +67,6 @@ describe('splunk transform', () => {
       source: 'player',
       sourcetype: 'framewire:event',
     })
-    expect(
-      splunk.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] })),
-    ).toBe(SKIP)
     expect(splunk.limits(settings({ max_request_bytes: 5000 })).maxBytes).toBe(5000)
   })
 
@@ -84,33 +84,45 @@ connectors:
 })
 
 describe('HEC error answers', () => {
+  const answer = (statusCode: number, text: string, headers = {}) => ({ statusCode, text, headers })
+
   it('rejects the event named by invalid-event-number and retries the others', () => {
     const body = '{"text":"Event field cannot be blank","code":13,"invalid-event-number":1}'
-    expect(outcomesForHecError(400, body, {}, 3).outcomes).toEqual([
+    expect(outcomesForHecError(answer(400, body), 3).outcomes).toEqual([
       expect.objectContaining({ kind: 'retry', afterMs: 0, status: 400 }),
       { kind: 'rejected', reason: 'Splunk HEC 400 code 13: Event field cannot be blank', status: 400, body },
       expect.objectContaining({ kind: 'retry', afterMs: 0 }),
     ])
   })
 
-  it('rejects the whole batch for token, index and channel problems; retries busy and 5xx', () => {
-    const all = (status: number, body: string, headers = {}) =>
-      outcomesForHecError(status, body, headers, 2).outcomes.map((o) => o.kind)
-    expect(all(403, '{"text":"Invalid token","code":4}')).toEqual(['rejected', 'rejected'])
+  it('pauses for token codes 1–4 and 401/403; rejects index and channel problems; retries busy and 5xx', () => {
+    const all = (status: number, body: string) =>
+      outcomesForHecError(answer(status, body), 2).outcomes.map((o) =>
+        o.kind === 'paused' ? `paused ${o.cause}` : o.kind,
+      )
+    for (const [status, body] of [
+      [403, '{"text":"Token disabled","code":1}'],
+      [401, '{"text":"Token is required","code":2}'],
+      [401, '{"text":"Invalid authorization","code":3}'],
+      [403, '{"text":"Invalid token","code":4}'],
+      [401, '<html>proxy says no</html>'],
+    ] as const) {
+      expect(all(status, body)).toEqual(['paused credentials', 'paused credentials'])
+    }
     expect(all(400, '{"text":"Incorrect index","code":7,"invalid-event-number":0}')).toEqual([
       'rejected',
       'rejected',
     ])
     expect(all(400, '{"text":"Data channel is missing","code":10}')).toEqual(['rejected', 'rejected'])
     expect(all(500, '{"text":"Internal server error","code":8}')).toEqual(['retry', 'retry'])
-    expect(outcomesForHecError(503, '{"text":"Server is busy","code":9}', { 'retry-after': '4' }, 1)).toEqual(
-      {
-        outcomes: [
-          { kind: 'retry', reason: 'Splunk HEC 503 code 9: Server is busy', status: 503, afterMs: 4000 },
-        ],
-      },
-    )
-    expect(outcomesForHecError(413, 'Content-Length of 9 too large', {}, 1).tooLarge).toBe(true)
+    const busy = '{"text":"Server is busy","code":9}'
+    expect(outcomesForHecError(answer(503, busy), 1).outcomes).toEqual([
+      { kind: 'retry', reason: 'Splunk HEC 503 code 9: Server is busy', status: 503, afterMs: BUSY_RETRY_MS },
+    ])
+    expect(outcomesForHecError(answer(503, busy, { 'retry-after': '8' }), 1).outcomes[0]).toMatchObject({
+      afterMs: 8000,
+    })
+    expect(outcomesForHecError(answer(413, 'Content-Length of 9 too large'), 1).tooLarge).toBe(true)
   })
 })
 
@@ -118,22 +130,20 @@ describe('splunk send against the stand-in', () => {
   let s: SplunkStandIn
   const suite = standInSuite(() => s)
 
-  const send = (batch: BatchItem<HecEvent>[], config: SplunkSettings, signal?: AbortSignal) =>
-    splunk.send(
-      batch,
-      makeContext(config, suite.agent, { resources: resources(), ...(signal ? { signal } : {}) }),
-    )
+  const send = (batch: BatchItem<HecEvent>[], config: SplunkSettings, channel = resources()) =>
+    splunk.send(batch, makeContext(config, suite.agent, { resources: channel }))
 
-  it('sends gzip-compressed concatenated envelopes with the Splunk token; 200 code 0 is delivered', async () => {
+  it('sends gzip-compressed concatenated envelopes with the token and the channel; 200 code 0 is delivered', async () => {
     s = await startSplunkStandIn({ token: TOKEN })
     const config = settings({ url: s.url })
     const events = makeView(12)
-    const outcomes = await send(makeBatch(splunk, config, events), config)
+    const channel = resources()
+    const outcomes = await send(makeBatch(splunk, config, events), config, channel)
 
     expect(outcomes).toEqual(events.map(() => ({ kind: 'delivered' })))
     expect(s.received[0]?.url).toBe('/services/collector/event')
     expect(s.received[0]?.headers.authorization).toBe(`Splunk ${TOKEN}`)
-    expect(s.received[0]?.headers['x-splunk-request-channel']).toBeUndefined()
+    expect(s.received[0]?.headers['x-splunk-request-channel']).toBe(channel.channel)
     expect(s.encodings).toEqual(['gzip'])
     const body = gunzipSync(s.received[0]?.rawBody ?? Buffer.alloc(0)).toString()
     expect(body.startsWith('{"time":')).toBe(true)
@@ -179,20 +189,16 @@ describe('splunk send against the stand-in', () => {
     expect(s.duplicateCount()).toBe(2)
   })
 
-  it('rejects every event for a wrong or disabled token and for an index the token may not use', async () => {
+  it('pauses for a wrong or disabled token; rejects every event for an index the token may not use', async () => {
     s = await startSplunkStandIn({ token: TOKEN, disabledTokens: ['old-token'], allowedIndexes: ['video'] })
     const wrong = settings({ url: s.url, token: 'nope' })
     expect(await send(makeBatch(splunk, wrong, makeView(1)), wrong)).toEqual([
-      {
-        kind: 'rejected',
-        reason: 'Splunk HEC 403 code 4: Invalid token',
-        status: 403,
-        body: expect.any(String),
-      },
+      { kind: 'paused', cause: 'credentials', reason: 'Splunk HEC 403 code 4: Invalid token', status: 403 },
     ])
     const old = settings({ url: s.url, token: 'old-token' })
     expect((await send(makeBatch(splunk, old, makeView(1)), old))[0]).toMatchObject({
-      reason: expect.stringContaining('code 1'),
+      kind: 'paused',
+      reason: 'Splunk HEC 403 code 1: Token disabled',
     })
     const index = settings({ url: s.url, index: 'secret' })
     expect((await send(makeBatch(splunk, index, makeView(2)), index)).map((o) => o.kind)).toEqual([
@@ -202,38 +208,28 @@ describe('splunk send against the stand-in', () => {
     expect(s.uniqueCount()).toBe(0)
   })
 
-  it('retries "Server is busy" (503 code 9) honouring Retry-After, and 500', async () => {
-    s = await startSplunkStandIn({ token: TOKEN })
-    s.script.failNext(1, 503, { retryAfter: 2 }).failNext(1, 500)
+  it('a token with acknowledgment gets the channel even without use_ack: accepted, delivered on 200', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true })
     const config = settings({ url: s.url })
-    const batch = makeBatch(splunk, config, makeView(1))
-    expect(await send(batch, config)).toEqual([
-      { kind: 'retry', reason: 'Splunk HEC 503 code 9: Server is busy', status: 503, afterMs: 2000 },
+    expect(await send(makeBatch(splunk, config, makeView(2)), config)).toEqual([
+      { kind: 'delivered' },
+      { kind: 'delivered' },
     ])
-    expect((await send(batch, config))[0]).toMatchObject({ kind: 'retry', status: 500 })
-    expect(await send(batch, config)).toEqual([{ kind: 'delivered' }])
-  })
-
-  it('413: splits the batch until each part fits max_content_length', async () => {
-    const events = makeView(10)
-    const size = Buffer.byteLength(JSON.stringify(makeBatch(splunk, settings(), events)[0]?.record))
-    s = await startSplunkStandIn({ token: TOKEN, maxContentLength: size * 3 })
-    const config = settings({ url: s.url, compression: 'none' })
-    expect((await send(makeBatch(splunk, config, events), config)).every((o) => o.kind === 'delivered')).toBe(
-      true,
-    )
-    expect(s.uniqueCount()).toBe(10)
-    expect(s.received.some((r) => r.status === 413)).toBe(true)
+    expect(s.received.map((r) => r.status)).toEqual([200])
+    expect(s.ackQueries()).toBe(0)
   })
 })
 
 describe('splunk indexer acknowledgment', () => {
   let s: SplunkStandIn
   const suite = standInSuite(() => s)
+  const eventPosts = () => s.received.filter((r) => r.url === '/services/collector/event').length
+  const ackConfig = (overrides: Partial<SplunkSettings> = {}) =>
+    settings({ url: s.url, use_ack: true, ack_poll_interval_ms: 30, ...overrides })
 
   it('counts events as delivered only once HEC acknowledges their ackId on the channel', async () => {
     s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 150 })
-    const config = settings({ url: s.url, use_ack: true })
+    const config = ackConfig()
     const channel = resources()
     const started = Date.now()
     const outcomes = await splunk.send(
@@ -246,42 +242,78 @@ describe('splunk indexer acknowledgment', () => {
     const polls = s.received.filter((r) => r.url === '/services/collector/ack')
     expect(polls.every((r) => r.headers['x-splunk-request-channel'] === channel.channel)).toBe(true)
     expect(JSON.parse(polls[0]?.rawBody.toString() ?? '{}')).toEqual({ acks: [0] })
+    expect(channel.acks.size).toBe(0)
   })
 
-  it('a request lost before indexing is never acknowledged: retried after ack_timeout_ms', async () => {
-    s = await startSplunkStandIn({ token: TOKEN, ack: true })
-    s.dropNextAcks(1)
-    const config = settings({ url: s.url, use_ack: true, ack_timeout_ms: 200, ack_poll_interval_ms: 30 })
+  it('indexing lag longer than one attempt: the events stay pending and are polled, never sent twice', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 700 })
+    const config = ackConfig({ ack_wait_ms: 200 })
+    const channel = resources()
     const batch = makeBatch(splunk, config, makeView(3))
-    const ctx = () => makeContext(config, suite.agent, { resources: resources() })
+    const ctx = () => makeContext(config, suite.agent, { resources: channel })
     const first = await splunk.send(batch, ctx())
-    expect(first.map((o) => o.kind)).toEqual(['retry', 'retry', 'retry'])
-    expect(first[0]).toMatchObject({ reason: expect.stringContaining('not acknowledged within 200 ms') })
-    expect(s.uniqueCount()).toBe(0)
-    expect((await splunk.send(batch, ctx())).every((o) => o.kind === 'delivered')).toBe(true)
+    for (const outcome of first) {
+      expect(outcome).toMatchObject({
+        kind: 'retry',
+        afterMs: 30,
+        reason: expect.stringMatching(
+          /^Splunk HEC: ackId 0 pending for \d+ ms \(not indexed yet\); polled again$/,
+        ),
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(await splunk.send(batch, ctx())).toEqual(batch.map(() => ({ kind: 'delivered' })))
+    expect(eventPosts()).toBe(1)
+    expect(s.duplicateCount()).toBe(0)
     expect(s.uniqueCount()).toBe(3)
   })
 
-  it('a token that requires acknowledgment refuses requests without a channel (code 10): rejected', async () => {
-    s = await startSplunkStandIn({ token: TOKEN, ack: true })
-    const config = settings({ url: s.url })
-    const outcomes = await splunk.send(
-      makeBatch(splunk, config, makeView(1)),
-      makeContext(config, suite.agent, { resources: resources() }),
-    )
-    expect(outcomes).toEqual([
-      {
-        kind: 'rejected',
-        reason: 'Splunk HEC 400 code 10: Data channel is missing',
-        status: 400,
-        body: expect.any(String),
-      },
+  it('a request lost before indexing is never acknowledged: sent again once ack_timeout_ms has passed', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 0 })
+    s.dropNextAcks(1)
+    const config = ackConfig({ ack_wait_ms: 200, ack_timeout_ms: 1000 })
+    const channel = resources()
+    const batch = makeBatch(splunk, config, makeView(3))
+    const ctx = () => makeContext(config, suite.agent, { resources: channel })
+    expect((await splunk.send(batch, ctx())).map((o) => o.kind)).toEqual(['retry', 'retry', 'retry'])
+    expect(s.uniqueCount()).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(await splunk.send(batch, ctx())).toEqual(batch.map(() => ({ kind: 'delivered' })))
+    expect(eventPosts()).toBe(2)
+    expect(s.uniqueCount()).toBe(3)
+  })
+
+  it('too many acknowledgments pending on the channel: 503 code 9, retried after a wait', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 60_000, maxPendingAcksPerChannel: 1 })
+    const config = ackConfig({ ack_wait_ms: 100 })
+    const channel = resources()
+    const ctx = () => makeContext(config, suite.agent, { resources: channel })
+    expect((await splunk.send(makeBatch(splunk, config, makeView(1)), ctx()))[0]?.kind).toBe('retry')
+    expect(await splunk.send(makeBatch(splunk, config, makeView(1)), ctx())).toEqual([
+      { kind: 'retry', reason: 'Splunk HEC 503 code 9: Server is busy', status: 503, afterMs: BUSY_RETRY_MS },
     ])
+  })
+
+  it('forgets pending acknowledgments of events not sent again within twice ack_timeout_ms', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 0 })
+    const config = ackConfig()
+    const channel = resources()
+    channel.acks.set('given-up', {
+      ackId: 7,
+      sentAt: Date.now() - 2 * config.ack_timeout_ms - 1,
+      acked: false,
+    })
+    channel.acks.set('recent', { ackId: 8, sentAt: Date.now(), acked: false })
+    await splunk.send(
+      makeBatch(splunk, config, makeView(1)),
+      makeContext(config, suite.agent, { resources: channel }),
+    )
+    expect([...channel.acks.keys()]).toEqual(['recent'])
   })
 
   it('use_ack against a token without acknowledgment: 200 without ackId is delivered, nothing polled', async () => {
     s = await startSplunkStandIn({ token: TOKEN })
-    const config = settings({ url: s.url, use_ack: true })
+    const config = ackConfig()
     const outcomes = await splunk.send(
       makeBatch(splunk, config, makeView(2)),
       makeContext(config, suite.agent, { resources: resources() }),
@@ -290,17 +322,19 @@ describe('splunk indexer acknowledgment', () => {
     expect(s.ackQueries()).toBe(0)
   })
 
-  it('throws when the runtime aborts a send still waiting for its acknowledgment', async () => {
-    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 60_000 })
-    const config = settings({ url: s.url, use_ack: true, ack_timeout_ms: 60_000 })
+  it('a send aborted while waiting throws; the next attempt polls the same ackId instead of resending', async () => {
+    s = await startSplunkStandIn({ token: TOKEN, ack: true, ackDelayMs: 400 })
+    const config = ackConfig({ ack_wait_ms: 60_000 })
+    const channel = resources()
     const controller = new AbortController()
     setTimeout(() => controller.abort(new Error('runtime timeout')), 200)
-    const event: EnrichedEvent = makeEvent()
+    const batch = makeBatch(splunk, config, [makeEvent()])
     await expect(
-      splunk.send(
-        makeBatch(splunk, config, [event]),
-        makeContext(config, suite.agent, { resources: resources(), signal: controller.signal }),
-      ),
+      splunk.send(batch, makeContext(config, suite.agent, { resources: channel, signal: controller.signal })),
     ).rejects.toThrow()
+    expect(await splunk.send(batch, makeContext(config, suite.agent, { resources: channel }))).toEqual([
+      { kind: 'delivered' },
+    ])
+    expect(eventPosts()).toBe(1)
   })
 })

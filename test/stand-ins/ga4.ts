@@ -72,7 +72,9 @@ export interface Ga4StandIn extends StandIn {
   duplicateCount(): number
 }
 
-// Reference, "Reserved names"; ad_impression, in_app_purchase, screen_view are app-stream only.
+// https://developers.google.com/analytics/devguides/collection/protocol/ga4/reference#reserved_names:
+// the names the Measurement Protocol refuses (ad_impression, in_app_purchase, screen_view: app streams).
+// Enhanced measurement's web names (click, scroll, page_view, video_*) are not among them.
 const RESERVED_EVENTS = new Set([
   'ad_activeview',
   'ad_click',

@@ -48,6 +48,8 @@ export interface MixpanelStandIn extends StandIn {
   duplicatesDropped(): number
   /** Events dropped without strict=1. */
   silentlyDropped(): number
+  /** Events with these $insert_ids fail validation (listed in `failed_records`, the others are ingested). */
+  invalidate(insertIds: string[]): void
 }
 
 const INVALID_IDS = new Set([
@@ -149,6 +151,7 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
   const insertIds = new Set<string>()
   let duplicates = 0
   let silent = 0
+  const invalidInsertIds = new Set<string>()
 
   const base = await startStandIn({
     faultBody: (status) => ({ code: status, error: `HTTP ${status}`, status: 'Error' }),
@@ -203,10 +206,12 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
         const record = recordOf(request)
         let imported = 0
         events.forEach((event, index) => {
-          const problem = eventProblem(event, now)
+          const props = isRecord(event) && isRecord(event.properties) ? event.properties : {}
+          const problem: [string, string] | undefined = invalidInsertIds.has(props.$insert_id as string)
+            ? ['properties', "'properties' is invalid: a property value has the wrong type"]
+            : eventProblem(event, now)
           if (problem) {
             if (strict) {
-              const props = isRecord(event) && isRecord(event.properties) ? event.properties : {}
               failed.push({ index, $insert_id: props.$insert_id, field: problem[0], message: problem[1] })
             } else {
               silent += 1
@@ -254,5 +259,8 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
     uniqueCount: () => insertIds.size,
     duplicatesDropped: () => duplicates,
     silentlyDropped: () => silent,
+    invalidate(ids) {
+      for (const id of ids) invalidInsertIds.add(id)
+    },
   }
 }

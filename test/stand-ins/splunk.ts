@@ -26,8 +26,9 @@ import {
  * - success → 200 `{"text":"Success","code":0}`. With `ack: true` the token needs a data channel
  *   (`X-Splunk-Request-Channel` header or `?channel=`): missing → 400 code 10, not a GUID → 400 code 11;
  *   the answer carries an `ackId` (counted per channel from 0), and POST /services/collector/ack
- *   `{"acks":[…]}` answers `{"acks":{"<id>":true|false}}`, forgetting an id once it answered true. Without
- *   ack, /ack answers 400 code 14.
+ *   `{"acks":[…]}` answers `{"acks":{"<id>":true|false}}`, `false` until the indexing lag has passed, and
+ *   forgets an id once it answered true. A channel with too many acks pending a query answers 503 code 9
+ *   "Server is busy". Without ack, /ack answers 400 code 14.
  *
  * HEC does not deduplicate: every accepted event is kept; `uniqueCount()` counts distinct event_ids.
  * `dropNextAcks(n)` makes the next n acknowledged requests get lost in the pipeline (their events are not
@@ -40,8 +41,13 @@ export interface SplunkStandInOptions {
   allowedIndexes?: string[]
   /** Indexer acknowledgment enabled on the token. */
   ack?: boolean
-  /** An ackId turns true this long after its request (default 0). */
+  /** An ackId turns true this long after its request: the indexing lag (default 1500 ms). */
   ackDelayMs?: number
+  /**
+   * max_number_of_acked_requests_pending_query_per_ack_channel (inputs.conf [http]): past this many requests
+   * whose ack was not yet queried true, a request on that channel is answered 503 code 9 (default 1,000,000).
+   */
+  maxPendingAcksPerChannel?: number
   /** [http_input] max_content_length in bytes (default 1,000,000, Splunk Cloud's HEC limit). */
   maxContentLength?: number
   /** Tokens known but disabled (→ 403 code 1). */
@@ -158,8 +164,14 @@ function refusal(envelope: unknown, allowedIndexes: Set<string> | undefined): [n
   return undefined
 }
 
+// Indexing usually takes a second or a few: HEC answers false until then
+// (https://docs.splunk.com/Documentation/Splunk/latest/Data/AboutHECIDXAck).
+const DEFAULT_ACK_DELAY_MS = 1500
+
 export async function startSplunkStandIn(options: SplunkStandInOptions): Promise<SplunkStandIn> {
   const maxContentLength = options.maxContentLength ?? 1_000_000
+  const ackDelayMs = options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS
+  const maxPendingAcks = options.maxPendingAcksPerChannel ?? 1_000_000
   const allowedIndexes = options.allowedIndexes ? new Set(options.allowedIndexes) : undefined
   const disabled = new Set(options.disabledTokens ?? [])
   const indexed: IndexedEvent[] = []
@@ -202,6 +214,9 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
           channel = channelOf(request)
           if (!channel) return hec(reply, 400, 'Data channel is missing', 10)
           if (!GUID.test(channel)) return hec(reply, 400, 'Invalid data channel', 11)
+          if ((channels.get(channel)?.pending.size ?? 0) >= maxPendingAcks) {
+            return hec(reply, 503, 'Server is busy', 9)
+          }
         }
         const raw = bodyBytes(request)
         if (raw.length > maxContentLength) {
@@ -248,7 +263,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
           lost = dropAcks > 0
           if (lost) dropAcks -= 1
           ackId = state.next++
-          state.pending.set(ackId, { readyAt: Date.now() + (options.ackDelayMs ?? 0), lost })
+          state.pending.set(ackId, { readyAt: Date.now() + ackDelayMs, lost })
         }
         if (!lost) keep(envelopes)
         return hec(reply, 200, 'Success', 0, ackId === undefined ? {} : { ackId })

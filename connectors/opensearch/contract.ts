@@ -1,0 +1,3 @@
+import { bulkFixture } from '../elasticsearch/contract.ts'
+
+export default bulkFixture('opensearch')

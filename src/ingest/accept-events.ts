@@ -156,6 +156,7 @@ export async function acceptEvents(
     ingestMetrics.rejected.inc({ source: facts.source, reason })
   }
   if (inFlight > 0) {
+    ingestMetrics.unavailable.inc({ cause: 'in_flight' })
     // Another request is still writing some of these ids: a retry will find them done or released.
     return unavailable(`${inFlight} events are being written by another request; retry to confirm them`)
   }

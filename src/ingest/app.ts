@@ -57,6 +57,7 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
   // navigator.sendBeacon sends a string body as text/plain; both types carry the same JSON envelope.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    ingestMetrics.requestBodyBytes.observe(Buffer.byteLength(body as string))
     try {
       done(null, parseJson(body as string))
     } catch (err) {

@@ -118,7 +118,10 @@ export class ConnectorWorker {
     this.#log = options.logger.child({ connector: config.name, type: connector.type })
     this.#metrics = connectorMetrics(config.name)
     this.#pipelineMetrics = pipelineMetrics(config.name)
-    this.#metrics.lag(() => this.#tracker.lag())
+    this.#metrics.lag({
+      records: () => this.#tracker.lag(),
+      oldestPendingAt: () => this.#tracker.oldestPendingAt(),
+    })
     this.#buffer = new BufferLimit(config.max_buffered_records, (held) => this.#metrics.buffered(held))
     this.#policy = new RetryPolicy(config.retry)
     this.#breaker = new CircuitBreaker(config.circuit_breaker, (state) => this.#onCircuit(state))
@@ -218,7 +221,7 @@ export class ConnectorWorker {
     await this.#buffer.acquire()
     if (this.#state !== 'running') return this.#buffer.release()
     const source = { topic: record.topic, partition: record.partition, offset: record.offset }
-    const ticket = this.#tracker.track(record.topic, record.partition, record.offset)
+    const ticket = this.#tracker.track(record.topic, record.partition, record.offset, record.timestamp)
     const { connector, pipeline } = this.#options
     let event: EnrichedEvent | undefined
     try {
@@ -290,6 +293,11 @@ export class ConnectorWorker {
     }
     const now = Date.now()
     this.#metrics.sent(result, (now - started) / 1000)
+    for (const outcome of outcomes)
+      this.#metrics.outcome(
+        result === 'error' ? 'error' : outcome.kind,
+        outcome.kind === 'delivered' ? undefined : outcome.status,
+      )
     if (this.#state === 'disabled') return
     this.#breaker.record(result === 'ok' || result === 'partial')
     await this.#handleOutcomes(batch, outcomes, now)

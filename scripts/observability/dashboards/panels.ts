@@ -61,7 +61,6 @@ function target(q: Query, i: number, format?: PromQueryFormat): DataqueryBuilder
 
 export interface TimeseriesOptions {
   description?: string
-  min?: number
   max?: number
   /** A dashed line at this value, e.g. the SLO target. */
   line?: { value: number; color: string }
@@ -89,7 +88,6 @@ export function timeseriesPanel(title: string, unit: string, queries: Query[], o
         .sort(common.SortOrder.Descending),
     )
   if (o.description) panel.description(o.description)
-  if (o.min !== undefined) panel.min(o.min)
   if (o.max !== undefined) panel.max(o.max)
   if (o.stacked) panel.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
   if (o.line) {

@@ -4,7 +4,13 @@ import { connectorMetrics } from '../../src/worker/metrics.ts'
 
 async function values(name: string, connector: string) {
   const metric = await registry.getSingleMetric(name)?.get()
-  return (metric?.values ?? []).filter((v) => v.labels.connector === connector)
+  // Histograms list their _bucket, _sum and _count samples, each named.
+  const samples = (metric?.values ?? []) as {
+    labels: Record<string, unknown>
+    value: number
+    metricName?: string
+  }[]
+  return samples.filter((v) => v.labels.connector === connector)
 }
 
 describe('connector metrics', () => {

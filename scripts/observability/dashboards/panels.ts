@@ -145,7 +145,8 @@ export function heatmapPanel(title: string, unit: string, query: Query, descript
         .mode(heatmap.HeatmapColorMode.Scheme)
         .scheme('Oranges')
         .scale(heatmap.HeatmapColorScale.Exponential)
-        .exponent(0.5),
+        .exponent(0.5)
+        .steps(64),
     )
     .cellValues(new heatmap.CellValuesBuilder().unit('short'))
     .withTarget(target({ ...query, legend: query.legend ?? '{{le}}' }, 0, PromQueryFormat.Heatmap))

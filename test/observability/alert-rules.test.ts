@@ -42,34 +42,54 @@ const selector = (metric: string, labels: Record<string, string>) =>
     .join(',')}}`
 
 /** A counter growing `perMinute` every minute for `minutes` (promtool's expanding notation). */
-const counter = (
+/** A counter from 0 that grows by `perMinute` each minute for `minutes`, phase after phase (promtool notation). */
+function counter(
   metric: string,
   labels: Record<string, string>,
-  perMinute: number,
-  minutes: number,
-): Series => ({
-  series: selector(metric, labels),
-  values: `0+${perMinute}x${minutes}`,
-})
+  phases: [perMinute: number, minutes: number][],
+): Series {
+  let value = 0
+  const segments = phases.map(([perMinute, minutes], i) => {
+    // The first segment holds the sample at minute 0 too; the next ones start a minute after the last.
+    const start = i === 0 ? 0 : value + perMinute
+    value = start + perMinute * (i === 0 ? minutes : minutes - 1)
+    return `${start}+${perMinute}x${i === 0 ? minutes : minutes - 1}`
+  })
+  return { series: selector(metric, labels), values: segments.join(' ') }
+}
 const gauge = (metric: string, labels: Record<string, string>, value: number, minutes: number): Series => ({
   series: selector(metric, labels),
   values: `${value}x${minutes}`,
 })
 
-/** Input series for an SLO whose error ratio is `burn` times its budget, for one connector. */
-function burning(slo: Slo, connector: string, burn: number, minutes: number): Series[] {
+/** Input series of one connector whose error ratio is `burn` times its budget, phase after phase. */
+function burning(slo: Slo, connector: string, phases: [burn: number, minutes: number][]): Series[] {
   const total = 1000
-  const bad = burn * (1 - slo.objective) * total
+  const bad = (burn: number) => burn * (1 - slo.objective) * total
+  const per = (f: (burn: number) => number) =>
+    phases.map(([burn, minutes]): [number, number] => [f(burn), minutes])
   if (slo.latencyTargetSeconds !== undefined) {
     const le = String(slo.latencyTargetSeconds)
     return [
-      counter('framewire_delivery_latency_seconds_count', { connector }, total, minutes),
-      counter('framewire_delivery_latency_seconds_bucket', { connector, le }, total - bad, minutes),
+      counter(
+        'framewire_delivery_latency_seconds_count',
+        { connector },
+        per(() => total),
+      ),
+      counter(
+        'framewire_delivery_latency_seconds_bucket',
+        { connector, le },
+        per((b) => total - bad(b)),
+      ),
     ]
   }
   return [
-    counter('framewire_connector_delivered_total', { connector }, total - bad, minutes),
-    counter('framewire_connector_dead_lettered_total', { connector, reason: 'rejected' }, bad, minutes),
+    counter(
+      'framewire_connector_delivered_total',
+      { connector },
+      per((b) => total - bad(b)),
+    ),
+    counter('framewire_connector_dead_lettered_total', { connector, reason: 'rejected' }, per(bad)),
   ]
 }
 
@@ -87,11 +107,18 @@ function sloCases(slo: Slo): Case[] {
   ]
   return [
     {
-      // 20×: the 1 h and 5 m windows page; the slow windows see it too.
+      // 20× for an hour after 6 calm hours: only the 1 h and 5 m windows are over their threshold for a page
+      // (the 6 h window sees 3.75×); the 3 d and 6 h windows are over theirs for a ticket.
       name: `${slo.name}: fast burn pages`,
       evaluationInterval: '1m',
-      series: [...burning(slo, 'fast', 20, 70), ...burning(slo, 'calm', 0.5, 70)],
-      evalTime: '65m',
+      series: [
+        ...burning(slo, 'fast', [
+          [0.5, 360],
+          [20, 70],
+        ]),
+        ...burning(slo, 'calm', [[0.5, 430]]),
+      ],
+      evalTime: '425m',
       alertnames: [slo.alertName],
       firing: pageAndTicket('fast'),
     },
@@ -99,7 +126,7 @@ function sloCases(slo: Slo): Case[] {
       // 8×: below the 1 h threshold (14.4×) but above the 6 h one (6×).
       name: `${slo.name}: steady burn pages over 6 h`,
       evaluationInterval: '1m',
-      series: [...burning(slo, 'steady', 8, 400), ...burning(slo, 'calm', 0.5, 400)],
+      series: [...burning(slo, 'steady', [[8, 400]]), ...burning(slo, 'calm', [[0.5, 400]])],
       evalTime: '390m',
       alertnames: [slo.alertName],
       firing: pageAndTicket('steady'),
@@ -107,8 +134,8 @@ function sloCases(slo: Slo): Case[] {
     {
       // 2×: only the 3 d ticket; 0.5× spends half the budget over the period and stays quiet.
       name: `${slo.name}: slow burn opens a ticket, half the budget does nothing`,
-      evaluationInterval: '5m',
-      series: [...burning(slo, 'slow', 2, 4400), ...burning(slo, 'calm', 0.5, 4400)],
+      evaluationInterval: '10m',
+      series: [...burning(slo, 'slow', [[2, 4400]]), ...burning(slo, 'calm', [[0.5, 4400]])],
       evalTime: '4330m',
       alertnames: [slo.alertName],
       firing: [sloAlert(slo, 'slow', 'ticket')],
@@ -148,8 +175,12 @@ const OPERATIONAL_CASES: Case[] = [
     name: 'dead letters appearing open a ticket',
     evaluationInterval: '1m',
     series: [
-      counter('framewire_connector_dead_lettered_total', { connector: 'failing', reason: 'rejected' }, 3, 10),
-      counter('framewire_connector_dead_lettered_total', { connector: 'fine', reason: 'rejected' }, 0, 10),
+      counter('framewire_connector_dead_lettered_total', { connector: 'failing', reason: 'rejected' }, [
+        [3, 10],
+      ]),
+      counter('framewire_connector_dead_lettered_total', { connector: 'fine', reason: 'rejected' }, [
+        [0, 10],
+      ]),
     ],
     evalTime: '5m',
     alertnames: ['FramewireDeadLetters'],
@@ -164,30 +195,18 @@ const OPERATIONAL_CASES: Case[] = [
     name: 'ingest answering 5% of requests with 503 for 5 minutes pages',
     evaluationInterval: '1m',
     series: [
-      counter(
-        'framewire_ingest_requests_total',
-        { instance: 'a', route: '/v1/events', status: '503' },
-        5,
-        15,
-      ),
-      counter(
-        'framewire_ingest_requests_total',
-        { instance: 'a', route: '/v1/events', status: '202' },
-        95,
-        15,
-      ),
-      counter(
-        'framewire_ingest_requests_total',
-        { instance: 'b', route: '/v1/events', status: '503' },
-        0.5,
-        15,
-      ),
-      counter(
-        'framewire_ingest_requests_total',
-        { instance: 'b', route: '/v1/events', status: '202' },
-        99.5,
-        15,
-      ),
+      counter('framewire_ingest_requests_total', { instance: 'a', route: '/v1/events', status: '503' }, [
+        [5, 15],
+      ]),
+      counter('framewire_ingest_requests_total', { instance: 'a', route: '/v1/events', status: '202' }, [
+        [95, 15],
+      ]),
+      counter('framewire_ingest_requests_total', { instance: 'b', route: '/v1/events', status: '503' }, [
+        [0.5, 15],
+      ]),
+      counter('framewire_ingest_requests_total', { instance: 'b', route: '/v1/events', status: '202' }, [
+        [99.5, 15],
+      ]),
     ],
     evalTime: '12m',
     alertnames: ['FramewireIngestUnavailable'],

@@ -1,8 +1,11 @@
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard'
+import { SRE_WORKBOOK_WINDOWS } from '../burn-windows.ts'
 import { BUDGET_REMAINING, errorRatio } from '../slo-rules.ts'
 import type { SloSpec } from '../slo-spec.ts'
 import { dashboard, statPanel, timeseriesPanel } from './panels.ts'
 import { quantiles, rate } from './queries.ts'
+
+const FAST_BURN = Math.max(...SRE_WORKBOOK_WINDOWS.page.map((w) => w.burn))
 
 /** The latency SLO that covers all connectors: its target is the line on the latency panels. */
 export function defaultLatencySlo(spec: SloSpec) {
@@ -140,7 +143,7 @@ export function overviewDashboard(spec: SloSpec) {
         {
           description:
             '1 = spending the budget exactly over the period. Dashed: the fast-burn page threshold.',
-          line: { value: 14.4, color: 'red' },
+          line: { value: FAST_BURN, color: 'red' },
         },
       ),
     )

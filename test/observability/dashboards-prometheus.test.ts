@@ -93,6 +93,7 @@ beforeAll(async () => {
   - name: failing
     type: webhook
     settings: { url: ${failing.endpoint}, secret: '${FAILING_SECRET}' }
+    sampling: { rate: 0.5 }
     retry: { max_attempts: 2, initial_backoff_ms: 20, max_backoff_ms: 50 }
     circuit_breaker: { failure_threshold: 1000 }`
   pipeline = await startPipeline(testConfig(connectorsYaml(standIns, failingYaml), {}, 'embedded'), 'all')

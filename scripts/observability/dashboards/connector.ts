@@ -96,6 +96,23 @@ export function connectorDashboard(spec: SloSpec) {
         { expr: rate('framewire_connector_delivered_total', 'connector', C), legend: '{{connector}}' },
       ]),
     )
+    .withPanel(
+      timeseriesPanel(
+        'Dropped by the pipeline',
+        'eps',
+        [
+          {
+            expr: rate('framewire_connector_filtered_total', 'connector, stage', C),
+            legend: '{{connector}} {{stage}}',
+          },
+        ],
+        {
+          width: 24,
+          description:
+            'Events a pipeline stage dropped before the transform (routing, consent, filter, sampling, segments, cap): not delivered, by design.',
+        },
+      ),
+    )
     .withRow(new RowBuilder('State'))
     .withPanel(
       statPanel(

@@ -134,7 +134,8 @@ function sloCases(slo: Slo): Case[] {
     {
       // 2×: only the 3 d ticket; 0.5× spends half the budget over the period and stays quiet.
       name: `${slo.name}: slow burn opens a ticket, half the budget does nothing`,
-      evaluationInterval: '10m',
+      // No longer: the alerts read the recorded ratios of the previous evaluation, within the 5 m lookback.
+      evaluationInterval: '5m',
       series: [...burning(slo, 'slow', [[2, 4400]]), ...burning(slo, 'calm', [[0.5, 4400]])],
       evalTime: '4330m',
       alertnames: [slo.alertName],

@@ -8,6 +8,7 @@ const expired = new Counter({
   labelNames: ['cause'] as const,
   registers: [registry],
 })
+for (const cause of ['age', 'size']) expired.inc({ cause }, 0)
 
 export interface RetentionLimits {
   maxAgeMs: number

@@ -136,6 +136,7 @@ export async function acceptEvents(body: unknown, facts: RequestFacts, deps: Acc
     ingestMetrics.rejected.inc({ source: facts.source, reason })
   }
   if (inFlight > 0) {
+    ingestMetrics.unavailable.inc({ cause: 'in_flight' })
     // Another request is still writing some of these ids: a retry will find them done or released.
     throw new codes.FW_ERR_INGEST_IN_FLIGHT(inFlight)
   }

@@ -70,7 +70,7 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
     customError: codes.FW_ERR_INGEST_OVERLOADED,
   })
 
-  parseJsonBodies(app)
+  parseJsonBodies(app, (bytes) => ingestMetrics.requestBodyBytes.observe(bytes))
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'

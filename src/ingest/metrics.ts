@@ -1,6 +1,8 @@
 import { Counter, Histogram } from 'prom-client'
 import { FAST_BUCKETS, registry } from '../observability/metrics.ts'
 
+export const UNAVAILABLE_CAUSES = ['timeout', 'error', 'in_flight'] as const
+
 export const ingestMetrics = {
   requests: new Counter({
     name: 'framewire_ingest_requests_total',
@@ -52,10 +54,19 @@ export const ingestMetrics = {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
     registers: [registry],
   }),
+  requestBodyBytes: new Histogram({
+    name: 'framewire_ingest_request_body_bytes',
+    help: 'Size of each parsed request body, after decompression.',
+    buckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576],
+    registers: [registry],
+  }),
   unavailable: new Counter({
     name: 'framewire_ingest_unavailable_total',
-    help: 'Requests answered 503 because the bus did not acknowledge in time, by cause.',
+    help: 'Requests answered 503 by cause: the bus did not acknowledge in time (timeout), failed (error), or another request was still writing the same events (in_flight).',
     labelNames: ['cause'] as const,
     registers: [registry],
   }),
 }
+
+// Every cause has a series from the start, so dashboards and alerts see a zero rather than no data.
+for (const cause of UNAVAILABLE_CAUSES) ingestMetrics.unavailable.inc({ cause }, 0)

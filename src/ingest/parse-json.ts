@@ -24,11 +24,12 @@ export function parseJson(text: string): unknown {
 
 /**
  * The ingest's body parsing: a string body, JSON or text/plain (what navigator.sendBeacon sends for a
- * string), parsed by parseJson. The benchmark's ceiling server registers the same.
+ * string), parsed by parseJson; `onBody` sees each body's size. The benchmark's ceiling server registers the same.
  */
-export function parseJsonBodies(app: FastifyInstance): void {
+export function parseJsonBodies(app: FastifyInstance, onBody?: (bytes: number) => void): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
+    onBody?.(Buffer.byteLength(body as string))
     try {
       done(null, parseJson(body as string))
     } catch (err) {

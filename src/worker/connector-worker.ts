@@ -188,7 +188,10 @@ export class ConnectorWorker {
 
   async start(): Promise<void> {
     await this.open()
-    this.#metrics.live(() => this.#tracker.lag())
+    this.#metrics.live({
+      records: () => this.#tracker.lag(),
+      oldestPendingAt: () => this.#tracker.oldestPendingAt(),
+    })
     const subscription = await this.#options.bus.subscribe({
       group: this.#options.group,
       topics: this.#options.topics,
@@ -258,7 +261,7 @@ export class ConnectorWorker {
     await this.#buffer.acquire()
     if (this.#state !== 'running') return this.#buffer.release()
     const source = { topic: record.topic, partition: record.partition, offset: record.offset }
-    const ticket = this.#tracker.track(record.topic, record.partition, record.offset)
+    const ticket = this.#tracker.track(record.topic, record.partition, record.offset, record.timestamp)
     const { connector, pipeline } = this.#options
     let event: EnrichedEvent | undefined
     try {
@@ -334,6 +337,11 @@ export class ConnectorWorker {
     }
     const now = Date.now()
     this.#metrics.sent(result, (now - started) / 1000)
+    for (const outcome of outcomes)
+      this.#metrics.outcome(
+        result === 'error' ? 'error' : outcome.kind,
+        outcome.kind === 'delivered' ? undefined : outcome.status,
+      )
     if (this.#state === 'disabled' || this.#state === 'failed') return
     // A pause is an answer, not an outage: the breaker counts it as one that arrived.
     this.#breaker.record(result === 'ok' || result === 'partial')

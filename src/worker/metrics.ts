@@ -1,19 +1,25 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { registry } from '../observability/metrics.ts'
 import type { CircuitState } from './circuit-breaker.ts'
-import type { PauseCause } from './connector.ts'
+import type { Outcome, PauseCause } from './connector.ts'
 import type { DeadLetterReason } from './dead-letter.ts'
 
 /** The connector runtime's instruments, all labelled by connector instance name. */
 
-/** Destination latencies: 5 ms to 30 s, dense below one second where the SLO lives. */
-const DELIVERY_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30,
+/**
+ * Destination latencies: 5 ms to 30 s, dense below one second where the SLO lives. A latency SLO target must
+ * be one of these bounds to be counted exactly (deploy/prometheus/slos.yaml is checked against them).
+ */
+export const DELIVERY_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5,
+  10, 30,
 ]
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, open: 1, 'half-open': 2 }
 const DEAD_LETTER_REASONS: DeadLetterReason[] = ['rejected', 'retries_exhausted', 'transform_error']
 const SEND_RESULTS = ['ok', 'partial', 'failed', 'error'] as const
+/** Per item: the connector's outcome, or `error` when send threw or timed out (the item is retried). */
+export type ItemOutcome = Outcome['kind'] | 'error'
 /** ok: nothing to retry; partial: some items to retry; failed: every item to retry; error: threw or timed out. */
 export type SendResult = (typeof SEND_RESULTS)[number]
 
@@ -64,6 +70,12 @@ const sendDuration = new Histogram({
   buckets: DELIVERY_BUCKETS,
   registers,
 })
+const outcomes = new Counter({
+  name: 'framewire_connector_outcomes_total',
+  help: 'Items sent, by outcome (delivered, retry, rejected, error) and the HTTP status the destination gave (none without one).',
+  labelNames: ['connector', 'outcome', 'status'],
+  registers,
+})
 const batchSize = new Histogram({
   name: 'framewire_connector_batch_size_items',
   help: 'Items per batch handed to send().',
@@ -110,8 +122,16 @@ const failed = new Gauge({
   registers,
 })
 
-/** Lag is read when scraped, from each worker's own view of its partitions. */
-const lagSources = new Map<string, () => number>()
+/** What a worker knows of its own lag, from its view of the partitions it consumes. */
+export interface LagSource {
+  /** Records consumed but not committed. */
+  records(): number
+  /** Bus append time (epoch ms) of the oldest record without a final outcome, if any. */
+  oldestPendingAt(): number | undefined
+}
+
+/** Lag is read when scraped. */
+const lagSources = new Map<string, LagSource>()
 new Gauge({
   name: 'framewire_connector_consumer_lag_records',
   help: 'Records consumed but not yet committed, per connector (highest offset seen minus committed offset).',
@@ -119,7 +139,21 @@ new Gauge({
   registers,
   collect() {
     this.reset()
-    for (const [connector, lag] of lagSources) this.set({ connector }, lag())
+    for (const [connector, lag] of lagSources) this.set({ connector }, lag.records())
+  },
+})
+new Gauge({
+  name: 'framewire_connector_consumer_lag_seconds',
+  help: 'Age of the oldest consumed record without a final outcome (since the bus appended it), 0 when none is pending.',
+  labelNames: ['connector'],
+  registers,
+  collect() {
+    this.reset()
+    const now = Date.now()
+    for (const [connector, lag] of lagSources) {
+      const oldest = lag.oldestPendingAt()
+      this.set({ connector }, oldest === undefined ? 0 : Math.max(0, now - oldest) / 1000)
+    }
   },
 })
 
@@ -129,6 +163,7 @@ export interface ConnectorMetrics {
   retried(count: number): void
   deadLettered(reason: DeadLetterReason): void
   sent(result: SendResult, seconds: number): void
+  outcome(outcome: ItemOutcome, status: number | undefined): void
   batch(size: number): void
   inFlight(delta: number): void
   buffered(count: number): void
@@ -141,10 +176,12 @@ export interface ConnectorMetrics {
    * The worker starts consuming: circuit closed, not disabled, lag read from `lag`. Not at construction, so
    * a worker a hot reload prepares leaves the running one's series alone.
    */
-  live(lag: () => number): void
+  live(lag: LagSource): void
   /** Drops this connector's series, e.g. when hot reload removes it. */
   remove(): void
 }
+
+const initialized = new Set<string>()
 
 export function connectorMetrics(connector: string): ConnectorMetrics {
   const labels = { connector }
@@ -153,6 +190,16 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
   const deliveredCount = delivered.labels(labels)
   const batchItems = batchSize.labels(labels)
   const inFlightBatches = inFlight.labels(labels)
+  // Series exist from the start, so SLO ratios and rates see a zero rather than no data. Once only: zero()
+  // would reset the histogram of a connector whose worker is replaced (config reload).
+  if (!initialized.has(connector)) {
+    initialized.add(connector)
+    deliveryLatency.zero(labels)
+    deliveredCount.inc(0)
+    for (const reason of DEAD_LETTER_REASONS) deadLettered.inc({ connector, reason }, 0)
+  }
+  /** Outcome label pairs this connector has used, so `remove` can drop them (statuses are open-ended). */
+  const outcomeLabels = new Map<string, { connector: string; outcome: ItemOutcome; status: string }>()
   return {
     delivered(receivedAt, clientTs, now) {
       // Clients' clocks may run ahead and their events may lack fields: a latency is never negative or NaN.
@@ -164,6 +211,15 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
     retried: (count) => retries.inc(labels, count),
     deadLettered: (reason) => deadLettered.inc({ connector, reason }),
     sent: (result, seconds) => sendDuration.observe({ connector, result }, seconds),
+    outcome(outcome, status) {
+      const key = `${outcome} ${status ?? 'none'}`
+      let series = outcomeLabels.get(key)
+      if (!series) {
+        series = { connector, outcome, status: status === undefined ? 'none' : String(status) }
+        outcomeLabels.set(key, series)
+      }
+      outcomes.inc(series)
+    },
     batch: (size) => batchItems.observe(size),
     inFlight: (delta) => inFlightBatches.inc(delta),
     buffered: (count) => buffered.set(labels, count),
@@ -181,6 +237,7 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
       lagSources.set(connector, lag)
     },
     remove() {
+      initialized.delete(connector)
       lagSources.delete(connector)
       const byConnector = [
         deliveryLatency,
@@ -196,6 +253,7 @@ export function connectorMetrics(connector: string): ConnectorMetrics {
       for (const cause of PAUSE_CAUSES) paused.remove({ connector, cause })
       for (const reason of DEAD_LETTER_REASONS) deadLettered.remove({ connector, reason })
       for (const result of SEND_RESULTS) sendDuration.remove({ connector, result })
+      for (const series of outcomeLabels.values()) outcomes.remove(series)
     },
   }
 }

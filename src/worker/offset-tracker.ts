@@ -17,6 +17,8 @@ interface PartitionLog {
 /** One consumed record; pass it back to `done` once the record has its final outcome. */
 export interface Ticket {
   readonly offset: bigint
+  /** Bus append time of the record, epoch ms. */
+  readonly at: number
   done: boolean
   /** The log the ticket belongs to; a revoke replaces it, which makes older tickets inert. */
   readonly log: PartitionLog
@@ -38,7 +40,7 @@ export class OffsetTracker {
   #dueFrom = new WeakMap<CommitPosition, PartitionLog>()
 
   /** Records must be tracked in the order the bus delivers them (offset order per partition). */
-  track(topic: string, partition: number, offset: bigint): Ticket {
+  track(topic: string, partition: number, offset: bigint, at = Date.now()): Ticket {
     const key = partitionKey(topic, partition)
     let log = this.#logs.get(key)
     if (!log) {
@@ -53,7 +55,7 @@ export class OffsetTracker {
       }
       this.#logs.set(key, log)
     }
-    const ticket: Ticket = { offset, done: false, log }
+    const ticket: Ticket = { offset, at, done: false, log }
     log.entries.push(ticket)
     if (offset > log.highestSeen) log.highestSeen = offset
     return ticket
@@ -102,6 +104,16 @@ export class OffsetTracker {
       lag += log.highestSeen + 1n - (log.committed ?? log.firstSeen)
     }
     return Number(lag)
+  }
+
+  /** Append time of the oldest record still without a final outcome, over all partitions. */
+  oldestPendingAt(): number | undefined {
+    let oldest: number | undefined
+    for (const log of this.#logs.values()) {
+      const at = log.entries[log.head]?.at
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at
+    }
+    return oldest
   }
 }
 

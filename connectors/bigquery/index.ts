@@ -3,6 +3,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { type BatchItem, defineConnector, type Outcome, type SdkCall } from '../../src/worker/connector.ts'
 import { sendPrechecked } from '../../src/worker/http-connector.ts'
 import { outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { refuseOversized } from '../common/oversized.ts'
 import { HttpUrl } from '../common/settings.ts'
 import { classifyRequestError, type InsertError, outcomesForInsertErrors } from './response.ts'
 import { type BigQueryField, dictionarySchema } from './schema.ts'
@@ -144,15 +145,12 @@ export function insertAllCall(
 }
 
 /** A row that cannot fit in any request the settings allow: BigQuery would refuse every request carrying it. */
-function refusal(settings: BigQuerySettings) {
-  const { maxBytes } = limitsOf(settings)
-  return (item: BatchItem<InsertAllRow>) => {
-    const bytes = Buffer.byteLength(JSON.stringify(item.record)) + 1
-    return bytes > maxBytes
-      ? `BigQuery: a row of ${bytes} bytes does not fit in one insertAll request (max_request_bytes ${settings.max_request_bytes})`
-      : undefined
-  }
-}
+const refusal = (settings: BigQuerySettings) =>
+  refuseOversized<InsertAllRow>(
+    'BigQuery',
+    limitsOf(settings).maxBytes,
+    (row) => Buffer.byteLength(JSON.stringify(row)) + 1,
+  )
 
 function limitsOf(settings: BigQuerySettings) {
   return { maxItems: settings.max_rows, maxBytes: settings.max_request_bytes - ENVELOPE_BYTES }

@@ -74,9 +74,9 @@ const fixture: ContractFixture = {
         fault = 'refuse'
         for (const socket of sockets) socket.destroy()
         sockets.clear()
-        // Long enough for the client to give up on this Publish; later sends connect again.
+        // Long enough for the client to give up on this Publish (a later fault replaces this one).
         setTimeout(() => {
-          fault = undefined
+          if (fault === 'refuse') fault = undefined
         }, 5_000)
       },
       reset: () => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { loadExampleEvents, loadSchemaDocuments } from '../../src/dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { type BigQueryStandIn, googleError, startBigQueryStandIn } from '../../test/stand-ins/bigquery.ts'
@@ -26,9 +25,7 @@ function settings(overrides: Partial<BigQuerySettings> = {}): BigQuerySettings {
     ignore_unknown_values: false,
     max_rows: 500,
     max_request_bytes: 10_000_000,
-    timeout_ms: 5_000,
     quota_exceeded_pause_ms: QUOTA_EXCEEDED_PAUSE_MS,
-    exclude_types: [],
     ...overrides,
   }
 }
@@ -130,7 +127,6 @@ describe('bigquery transform and responses', () => {
     })
     // Not in the dictionary, so not a column: left out rather than rejected by BigQuery.
     expect(row.json).not.toHaveProperty('session_start')
-    expect(bigquery.transform(event, settings({ exclude_types: ['playing'] }))).toBe(SKIP)
   })
 
   it('insertErrors: stopped rows are retried at once, invalid ones rejected, unlisted ones delivered', () => {
@@ -151,15 +147,18 @@ describe('bigquery transform and responses', () => {
     ])
   })
 
-  it('request errors: quota and rate limits, server errors, sizes, auth and socket errors', () => {
+  it('request errors: quota pauses, rate limits retry, credentials pause, sizes split, 404 is noted', () => {
     const err = (code: number | string, reason: string, message = 'm', headers = {}) => ({
       code,
       message,
       errors: [{ reason, message }],
       response: { headers },
     })
-    expect(classifyRequestError(err(403, 'quotaExceeded'), 600_000).outcome).toMatchObject({
-      kind: 'retry',
+    expect(classifyRequestError(err(403, 'quotaExceeded'), 600_000).outcome).toEqual({
+      kind: 'paused',
+      cause: 'quota',
+      reason: 'BigQuery 403 quotaExceeded: m',
+      status: 403,
       afterMs: 600_000,
     })
     expect(
@@ -170,17 +169,34 @@ describe('bigquery transform and responses', () => {
       status: 403,
       afterMs: 3_000,
     })
+    // The 300 MB/s throughput 413 carries a rate-limit reason: back off, never split.
+    expect(classifyRequestError(err(413, 'rateLimitExceeded'), 1)).toMatchObject({
+      tooLarge: false,
+      outcome: { kind: 'retry', status: 413 },
+    })
+    expect(classifyRequestError(err(413, 'quotaExceeded'), 1)).toMatchObject({
+      tooLarge: false,
+      outcome: { kind: 'paused', cause: 'quota' },
+    })
     expect(classifyRequestError(err(503, 'backendError'), 1).outcome.kind).toBe('retry')
     expect(classifyRequestError(err(500, 'internalError'), 1).outcome.kind).toBe('retry')
-    expect(classifyRequestError(err(403, 'accessDenied'), 1).outcome.kind).toBe('rejected')
-    expect(classifyRequestError(err(401, 'authError'), 1).outcome.kind).toBe('rejected')
+    for (const [code, reason] of [
+      [403, 'accessDenied'],
+      [401, 'authError'],
+    ] as const) {
+      expect(classifyRequestError(err(code, reason), 1).outcome).toMatchObject({
+        kind: 'paused',
+        cause: 'credentials',
+        status: code,
+      })
+    }
     expect(classifyRequestError(err(404, 'notFound'), 1)).toMatchObject({
       notFound: true,
       outcome: { kind: 'rejected' },
     })
     const payload = 'Request payload size exceeds the limit: 10485760 bytes.'
     expect(classifyRequestError(err(400, 'badRequest', payload), 1).tooLarge).toBe(true)
-    expect(classifyRequestError(err(413, 'requestTooLarge'), 1).tooLarge).toBe(true)
+    expect(classifyRequestError({ code: 413, message: '<html>413</html>' }, 1).tooLarge).toBe(true)
     expect(classifyRequestError(err(400, 'invalid', 'bad'), 1)).toMatchObject({
       tooLarge: false,
       outcome: { kind: 'rejected' },
@@ -201,7 +217,7 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
 
   async function setup(
     overrides: Partial<BigQuerySettings> = {},
-    standIn: { maxRequestBytes?: number; maxRows?: number } = {},
+    standIn: { maxRequestBytes?: number; maxRows?: number; maxBytesPerSecond?: number } = {},
   ) {
     s = await startBigQueryStandIn({ projectId: PROJECT, token: TOKEN, datasets: [DATASET], ...standIn })
     const config = settings({ api_endpoint: s.apiEndpoint, ...overrides })
@@ -307,7 +323,7 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
     expect((await lenient.send(makeView(3))).every((o) => o.kind === 'delivered')).toBe(true)
   })
 
-  it('403 quotaExceeded waits the quota pause; rateLimitExceeded and backendError retry with backoff', async () => {
+  it('403 quotaExceeded pauses for the quota window; accessDenied and a wrong token pause for credentials', async () => {
     const { s, config, send } = await setup()
     s.createTable(DATASET, config.table, dictionarySchema())
     s.script.failNext(1, 403, {
@@ -315,7 +331,8 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
     })
     expect(await send(makeView(2))).toEqual(
       [0, 1].map(() => ({
-        kind: 'retry',
+        kind: 'paused',
+        cause: 'quota',
         reason: 'BigQuery 403 quotaExceeded: Quota exceeded: Your table exceeded quota',
         status: 403,
         afterMs: QUOTA_EXCEEDED_PAUSE_MS,
@@ -333,21 +350,57 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
         afterMs: 2_000,
       },
     ])
-    s.script.failNext(1, 500, { body: googleError(500, 'backendError', 'Backend error') })
-    expect((await send(makeView(1)))[0]).toMatchObject({ kind: 'retry', status: 500 })
-    s.script.failNext(1, 403, { body: googleError(403, 'accessDenied', 'Access Denied: Table') })
-    expect((await send(makeView(1)))[0]).toMatchObject({ kind: 'rejected', status: 403 })
+
+    const wrong = await setup({ access_token: 'ya29.someone-else' })
+    wrong.s.createTable(DATASET, wrong.config.table, dictionarySchema())
+    expect((await wrong.send(makeView(1)))[0]).toMatchObject({
+      kind: 'paused',
+      cause: 'credentials',
+      status: 401,
+    })
   })
 
-  it('a missing table rejects without create_table; a wrong token is refused', async () => {
+  it('a missing table rejects without create_table', async () => {
     const { send } = await setup()
     const outcomes = await send(makeView(2))
     expect(outcomes.every((o) => o.kind === 'rejected' && o.status === 404)).toBe(true)
     expect(outcomes[0]).toMatchObject({ reason: expect.stringContaining('Not found: Table') })
+  })
 
-    const wrong = await setup({ access_token: 'ya29.someone-else' })
-    wrong.s.createTable(DATASET, wrong.config.table, dictionarySchema())
-    expect((await wrong.send(makeView(1)))[0]).toMatchObject({ kind: 'rejected', status: 401 })
+  it('a 413 of the throughput quota is retried whole, not split; the front end 413 for size is split', async () => {
+    // 8 rows of ~2 KB: one request is ~17 KB, over the 10 KB/s the project may stream.
+    const { s, config, send } = await setup({}, { maxBytesPerSecond: 10_000 })
+    s.createTable(DATASET, config.table, dictionarySchema())
+    const events = makeView(8).map((e) => ({ ...e, custom: { pad: 'p'.repeat(2_000) } }))
+    const outcomes = await send(events)
+    expect(outcomes.every((o) => o.kind === 'retry' && o.status === 413)).toBe(true)
+    expect(outcomes[0]).toMatchObject({ reason: expect.stringContaining('rateLimitExceeded') })
+    expect(s.received).toHaveLength(1)
+    expect(s.table(DATASET, config.table)?.rows).toHaveLength(0)
+
+    // A body over twice the request limit gets Google's HTML 413: halves are sent.
+    const big = await setup({}, { maxRequestBytes: 9_000 })
+    big.s.createTable(DATASET, big.config.table, dictionarySchema())
+    expect((await big.send(events)).every((o) => o.kind === 'delivered')).toBe(true)
+    expect(big.s.received[0]?.status).toBe(413)
+    expect(big.s.table(DATASET, big.config.table)?.rows).toHaveLength(8)
+  })
+
+  it('plan is the insertAll call send makes: same target and body, no socket', async () => {
+    const { s, config, send } = await setup({ skip_invalid_rows: true })
+    s.createTable(DATASET, config.table, dictionarySchema())
+    const events = makeView(3)
+    const [call] = await bigquery.plan(makeBatch(bigquery, config, events), config)
+    expect(call).toMatchObject({
+      kind: 'sdk',
+      client: '@google-cloud/bigquery',
+      operation: 'tabledata.insertAll',
+      target: `${s.apiEndpoint}/bigquery/v2/projects/${PROJECT}/datasets/${DATASET}/tables/${config.table}/insertAll`,
+    })
+    await send(events)
+    const received = s.received[0]
+    expect(`${s.apiEndpoint}${received?.url.split('?')[0]}`).toBe(call?.kind === 'sdk' && call.target)
+    expect(JSON.parse(received?.rawBody.toString() ?? '{}')).toEqual(call?.kind === 'sdk' && call.params)
   })
 
   it('over the request size or row limit the batch is split until it fits; a row too large alone is rejected', async () => {

@@ -1,27 +1,13 @@
 import { BigQuery, type BigQueryOptions, type Table } from '@google-cloud/bigquery'
-import { defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
-import { outcomesForAll, sendSplittingOnTooLarge } from '../../src/worker/http-outcome.ts'
-import { excludeTypesSetting, httpUrlSetting } from '../common/settings.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import { type BatchItem, defineConnector, type Outcome, type SdkCall } from '../../src/worker/connector.ts'
+import { sendPrechecked } from '../../src/worker/http-connector.ts'
+import { outcomesForAll } from '../../src/worker/http-outcome.ts'
+import { refuseOversized } from '../common/oversized.ts'
+import { ConnectorSettings, HttpUrl } from '../common/settings.ts'
 import { classifyRequestError, type InsertError, outcomesForInsertErrors } from './response.ts'
 import { type BigQueryField, dictionarySchema } from './schema.ts'
 import { type InsertAllRow, toInsertAllRow } from './transform.ts'
-
-export interface BigQuerySettings {
-  project_id: string
-  dataset: string
-  table: string
-  api_endpoint?: string
-  key_filename?: string
-  access_token?: string
-  create_table: boolean
-  skip_invalid_rows: boolean
-  ignore_unknown_values: boolean
-  max_rows: number
-  max_request_bytes: number
-  timeout_ms: number
-  quota_exceeded_pause_ms: number
-  exclude_types: string[]
-}
 
 // https://cloud.google.com/bigquery/quotas#streaming_inserts (tabledata.insertAll): "Maximum rows per
 // request: 50,000 rows" ("A maximum of 500 rows is recommended"), "HTTP request size limit: 10 MB",
@@ -32,85 +18,69 @@ export const RECOMMENDED_ROWS_PER_REQUEST = 500
 export const MAX_REQUEST_BYTES = 10_485_760
 /** `{"kind":"bigquery#tableDataInsertAllRequest","skipInvalidRows":false,"ignoreUnknownValues":false,"rows":[]}` and then some. */
 const ENVELOPE_BYTES = 256
+const DEFAULT_API_ENDPOINT = 'https://bigquery.googleapis.com'
 /** https://cloud.google.com/bigquery/docs/troubleshoot-quotas: after quotaExceeded "wait 10 minutes or longer". */
 export const QUOTA_EXCEEDED_PAUSE_MS = 600_000
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['project_id', 'dataset', 'table'],
-  properties: {
-    project_id: { type: 'string', minLength: 1, description: 'Google Cloud project of the dataset.' },
-    dataset: { type: 'string', pattern: '^[A-Za-z0-9_]{1,1024}$', description: 'BigQuery dataset id.' },
-    table: {
-      type: 'string',
-      pattern: '^[A-Za-z0-9_-]{1,1024}$',
-      description: 'Table id within the dataset.',
-    },
-    api_endpoint: httpUrlSetting(
+export const settingsSchema = ConnectorSettings({
+  project_id: Type.String({ minLength: 1, description: 'Google Cloud project of the dataset.' }),
+  dataset: Type.String({ pattern: '^[A-Za-z0-9_]{1,1024}$', description: 'BigQuery dataset id.' }),
+  table: Type.String({ pattern: '^[A-Za-z0-9_-]{1,1024}$', description: 'Table id within the dataset.' }),
+  api_endpoint: Type.Optional(
+    HttpUrl(
       'Base URL of the BigQuery API (default https://bigquery.googleapis.com); a regional endpoint, a proxy or a test stand-in.',
     ),
-    key_filename: {
-      type: 'string',
+  ),
+  key_filename: Type.Optional(
+    Type.String({
       minLength: 1,
       description:
         'Path of a service-account key file. Without it (and without access_token) Application Default Credentials are used: GOOGLE_APPLICATION_CREDENTIALS, workload identity, the metadata server.',
-    },
-    access_token: {
-      type: 'string',
+    }),
+  ),
+  access_token: Type.Optional(
+    Type.String({
       minLength: 1,
       description:
         'A fixed OAuth 2.0 access token sent as the Bearer token, instead of a key file or ADC. For emulators and stand-ins: Google tokens expire after an hour and are not refreshed.',
-    },
-    create_table: {
-      type: 'boolean',
-      default: false,
-      description:
-        'When the table does not exist, create it with the schema generated from the data dictionary (day-partitioned on received_at) and retry. When false, a missing table rejects the events.',
-    },
-    skip_invalid_rows: {
-      type: 'boolean',
-      default: false,
-      description:
-        'insertAll skipInvalidRows: insert the valid rows of a request even if others are invalid. When false, BigQuery inserts nothing and the valid rows are sent again at once.',
-    },
-    ignore_unknown_values: {
-      type: 'boolean',
-      default: false,
-      description:
-        'insertAll ignoreUnknownValues: drop fields the table does not have instead of rejecting the row (for tables created with an older dictionary).',
-    },
-    max_rows: {
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_ROWS_PER_REQUEST,
-      default: RECOMMENDED_ROWS_PER_REQUEST,
-      description: 'Rows per insertAll request; BigQuery allows 50,000 and recommends 500.',
-    },
-    max_request_bytes: {
-      type: 'integer',
-      minimum: 1_024,
-      maximum: MAX_REQUEST_BYTES,
-      default: 10_000_000,
-      description: 'Bytes per insertAll request body; BigQuery refuses more than 10 MB (10485760 bytes).',
-    },
-    timeout_ms: {
-      type: 'integer',
-      minimum: 100,
-      maximum: 120_000,
-      default: 10_000,
-      description: 'HTTP timeout of one insertAll request; a timed-out request is retried.',
-    },
-    quota_exceeded_pause_ms: {
-      type: 'integer',
-      minimum: 0,
-      maximum: 3_600_000,
-      default: QUOTA_EXCEEDED_PAUSE_MS,
-      description: 'Wait before retrying rows refused with 403 quotaExceeded (Google: 10 minutes or longer).',
-    },
-    exclude_types: excludeTypesSetting('Event types not inserted (e.g. ["heartbeat"]).'),
-  },
-} as const
+    }),
+  ),
+  create_table: Type.Boolean({
+    default: false,
+    description:
+      'When the table does not exist, create it with the schema generated from the data dictionary (day-partitioned on received_at) and retry. When false, a missing table rejects the events.',
+  }),
+  skip_invalid_rows: Type.Boolean({
+    default: false,
+    description:
+      'insertAll skipInvalidRows: insert the valid rows of a request even if others are invalid. When false, BigQuery inserts nothing and the valid rows are sent again at once.',
+  }),
+  ignore_unknown_values: Type.Boolean({
+    default: false,
+    description:
+      'insertAll ignoreUnknownValues: drop fields the table does not have instead of rejecting the row (for tables created with an older dictionary).',
+  }),
+  max_rows: Type.Integer({
+    minimum: 1,
+    maximum: MAX_ROWS_PER_REQUEST,
+    default: RECOMMENDED_ROWS_PER_REQUEST,
+    description: 'Rows per insertAll request; BigQuery allows 50,000 and recommends 500.',
+  }),
+  max_request_bytes: Type.Integer({
+    minimum: 1_024,
+    maximum: MAX_REQUEST_BYTES,
+    default: 10_000_000,
+    description: 'Bytes per insertAll request body; BigQuery refuses more than 10 MB (10485760 bytes).',
+  }),
+  quota_exceeded_pause_ms: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: QUOTA_EXCEEDED_PAUSE_MS,
+    description:
+      'How long the connector pauses after 403 quotaExceeded before probing again (Google: wait 10 minutes or longer).',
+  }),
+})
+export type BigQuerySettings = Static<typeof settingsSchema>
 
 export interface BigQueryResources {
   table: Table
@@ -144,35 +114,67 @@ async function createTable(resources: BigQueryResources): Promise<Outcome> {
   return { kind: 'retry', reason: 'BigQuery 404: the table did not exist; created it', afterMs: 0 }
 }
 
+/** The parameters of one tabledata.insertAll call: the request body `table.insert` sends. */
+export interface InsertAllParams {
+  skipInvalidRows: boolean
+  ignoreUnknownValues: boolean
+  rows: InsertAllRow[]
+}
+
+/** The insertAll call a group of rows becomes: what `send` hands the client, and what `plan` shows. */
+export function insertAllCall(
+  items: BatchItem<InsertAllRow>[],
+  settings: BigQuerySettings,
+): SdkCall & { params: InsertAllParams } {
+  const base = settings.api_endpoint ?? DEFAULT_API_ENDPOINT
+  const { project_id: project, dataset, table } = settings
+  return {
+    kind: 'sdk',
+    client: '@google-cloud/bigquery',
+    operation: 'tabledata.insertAll',
+    target: `${base}/bigquery/v2/projects/${project}/datasets/${dataset}/tables/${table}/insertAll`,
+    params: {
+      skipInvalidRows: settings.skip_invalid_rows,
+      ignoreUnknownValues: settings.ignore_unknown_values,
+      rows: items.map((item) => item.record),
+    },
+  }
+}
+
+/** A row that cannot fit in any request the settings allow: BigQuery would refuse every request carrying it. */
+const refusal = (settings: BigQuerySettings) =>
+  refuseOversized<InsertAllRow>(
+    'BigQuery',
+    limitsOf(settings).maxBytes,
+    (row) => Buffer.byteLength(JSON.stringify(row)) + 1,
+  )
+
+function limitsOf(settings: BigQuerySettings) {
+  return { maxItems: settings.max_rows, maxBytes: settings.max_request_bytes - ENVELOPE_BYTES }
+}
+
 export default defineConnector<BigQuerySettings, InsertAllRow, BigQueryResources>({
   type: 'bigquery',
   description:
     'Streams player events into a BigQuery table through tabledata.insertAll (insertId = event_id).',
   settingsSchema,
+  limits: limitsOf,
 
-  limits(settings) {
-    return { maxItems: settings.max_rows, maxBytes: settings.max_request_bytes - ENVELOPE_BYTES }
+  transform: (event) => toInsertAllRow(event, dictionarySchema()),
+
+  async plan(batch, settings) {
+    const kept = batch.filter((item) => refusal(settings)(item) === undefined)
+    return kept.length === 0 ? [] : [insertAllCall(kept, settings)]
   },
-
-  dedupeKey: (event) => event.event_id,
-
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toInsertAllRow(event, dictionarySchema())
-  },
-
-  // The row's JSON plus the separating comma.
-  recordBytes: (record) => Buffer.byteLength(JSON.stringify(record)) + 1,
 
   async open(settings) {
     if (settings.key_filename && settings.access_token) {
       throw new Error('bigquery: set key_filename or access_token, not both')
     }
-    const options: BigQueryOptions & { timeout: number } = {
+    const options: BigQueryOptions = {
       projectId: settings.project_id,
-      // The runtime owns retries (backoff, Retry-After, dead letters); the client must not add its own.
+      // The runtime owns retries (backoff, Retry-After, pauses, dead letters); the client must not add its own.
       retryOptions: { autoRetry: false, maxRetries: 0 },
-      timeout: settings.timeout_ms,
     }
     if (settings.api_endpoint) options.apiEndpoint = settings.api_endpoint
     if (settings.key_filename) options.keyFilename = settings.key_filename
@@ -182,17 +184,10 @@ export default defineConnector<BigQuerySettings, InsertAllRow, BigQueryResources
   },
 
   async send(batch, { settings, resources }) {
-    return sendSplittingOnTooLarge(batch, async (items) => {
+    return sendPrechecked(batch, refusal(settings), async (items) => {
+      const { rows, ...options } = insertAllCall(items, settings).params
       try {
-        await resources.table.insert(
-          items.map((item) => item.record),
-          {
-            raw: true,
-            partialRetries: 0,
-            skipInvalidRows: settings.skip_invalid_rows,
-            ignoreUnknownValues: settings.ignore_unknown_values,
-          },
-        )
+        await resources.table.insert(rows, { ...options, raw: true, partialRetries: 0 })
         return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
       } catch (error) {
         const insertErrors = (error as { response?: { insertErrors?: InsertError[] } }).response?.insertErrors

@@ -1,4 +1,5 @@
 import type { Outcome } from '../../src/worker/connector.ts'
+import { credentialsRefused } from '../../src/worker/http-connector.ts'
 import {
   bodyExcerpt,
   classifyStatus,
@@ -78,52 +79,70 @@ export interface RequestFailure {
   notFound: boolean
 }
 
-// The 400 BigQuery answers above its 10 MB / 50,000-row request limits (error text as BigQuery returns it);
-// a body far over the limit gets a 413 from Google's front end.
+// The 400 BigQuery answers above its 10 MB / 50,000-row request limits (error text as BigQuery returns it).
 const TOO_LARGE = /Request payload size exceeds the limit|too many rows present in the request/i
+
+/**
+ * Reasons of a quota or rate limit (https://cloud.google.com/bigquery/docs/troubleshoot-quotas): a
+ * longer-term limit ("wait 10 minutes or longer") and a short-term one ("retrying the operation after a few
+ * seconds. Use exponential backoff").
+ */
+const QUOTA = 'quotaExceeded'
+const RATE_LIMIT = 'rateLimitExceeded'
 
 /**
  * A failed insertAll request (https://cloud.google.com/bigquery/docs/error-messages,
  * https://cloud.google.com/bigquery/docs/troubleshoot-quotas):
- * - 403 `quotaExceeded` ("wait 10 minutes or longer") → retry after `quotaPauseMs`;
- * - 403 `rateLimitExceeded`, `backendError`, 429, 5xx → retry (Retry-After honoured);
- * - 413, or 400 over the size/row limits → too large;
+ * - `quotaExceeded` (403, or 413 from the streaming throughput quota) → paused (quota) for `quotaPauseMs`;
+ * - `rateLimitExceeded` (403, or 413), `backendError`, 408, 429, 5xx → retry with backoff (Retry-After
+ *   honoured). A 413 is not always about size: "you may receive a 413 REQUEST ENTITY TOO LARGE status code if
+ *   your HTTP requests are larger than 10 MB. You may also receive this error if you exceed 300 MB per
+ *   second" (https://cloud.google.com/docs/quotas/troubleshoot). Only the error reason tells them apart, and
+ *   splitting a batch because of the throughput limit would halve it down to single rows under load;
+ * - 413 without a quota reason, or 400 over the size/row limits → too large (split, then rejected alone);
+ * - 401, 403 `accessDenied` (and any other 403: billing, blocked) → paused (credentials): every request
+ *   fails until someone fixes the service account's roles or key;
  * - no HTTP status at all (connection refused, reset, timeout) → retry;
- * - any other status (400 invalid, 401, 403 accessDenied, 404) → rejected.
+ * - any other status (400 invalid, 404) → rejected.
  */
 export function classifyRequestError(error: unknown, quotaPauseMs: number): RequestFailure {
   const e = error as ApiErrorLike
   const message = e?.message ?? String(error)
   const status = typeof e?.code === 'number' ? e.code : undefined
-  if (status === undefined) {
-    return {
-      outcome: { kind: 'retry', reason: `BigQuery request failed: ${message}` },
-      tooLarge: false,
-      notFound: false,
-    }
-  }
+  const failure = (outcome: Outcome, tooLarge = false): RequestFailure => ({
+    outcome,
+    tooLarge,
+    notFound: status === 404,
+  })
+  if (status === undefined) return failure({ kind: 'retry', reason: `BigQuery request failed: ${message}` })
   const reasons = (e.errors ?? []).map((err) => err.reason)
   const reason = `BigQuery ${status}${reasons[0] ? ` ${reasons[0]}` : ''}: ${message}`
   const afterMs = parseRetryAfter(e.response?.headers?.['retry-after'])
-  const tooLarge = status === 413 || (status === 400 && TOO_LARGE.test(message))
 
-  let outcome: Outcome
-  if (reasons.includes('quotaExceeded')) {
-    outcome = { kind: 'retry', reason, status, afterMs: Math.max(quotaPauseMs, afterMs ?? 0) }
-  } else if (
-    reasons.includes('rateLimitExceeded') ||
+  if (reasons.includes(QUOTA)) {
+    return failure({
+      kind: 'paused',
+      cause: 'quota',
+      reason,
+      status,
+      afterMs: Math.max(quotaPauseMs, afterMs ?? 0),
+    })
+  }
+  if (
+    reasons.includes(RATE_LIMIT) ||
     reasons.includes('backendError') ||
     classifyStatus(status) === 'retry'
   ) {
-    outcome = { kind: 'retry', reason, status }
-    if (afterMs !== undefined) outcome.afterMs = afterMs
-  } else {
-    outcome = {
-      kind: 'rejected',
-      reason,
-      status,
-      body: bodyExcerpt(JSON.stringify({ message, errors: e.errors })),
-    }
+    return failure(
+      afterMs === undefined ? { kind: 'retry', reason, status } : { kind: 'retry', reason, status, afterMs },
+    )
   }
-  return { outcome, tooLarge, notFound: status === 404 }
+  if (status === 401 || status === 403) return failure(credentialsRefused(status, reason))
+  const rejected: Outcome = {
+    kind: 'rejected',
+    reason,
+    status,
+    body: bodyExcerpt(JSON.stringify({ message, errors: e.errors })),
+  }
+  return failure(rejected, status === 413 || (status === 400 && TOO_LARGE.test(message)))
 }

@@ -1,15 +1,9 @@
-import type { Message } from 'kafkajs'
-import { defineConnector, SKIP } from '../../src/worker/connector.ts'
+import { type Static, Type } from '@sinclair/typebox'
+import { CompressionTypes, type ProducerRecord } from 'kafkajs'
+import { type BatchItem, defineConnector, type SdkCall } from '../../src/worker/connector.ts'
 import { outcomesForAll, sendSplittingOnTooLarge } from '../../src/worker/http-outcome.ts'
-import { excludeTypesSetting } from '../common/settings.ts'
-import { isTooLarge, outcomeForError, PartnerProducer, type ProducerSettings } from './producer.ts'
-
-export interface KafkaSettings extends ProducerSettings {
-  max_batch_records: number
-  max_batch_bytes: number
-  omit_fields: string[]
-  exclude_types: string[]
-}
+import { ConnectorSettings, StringEnum } from '../common/settings.ts'
+import { isTooLarge, outcomeForError, PartnerProducer } from './producer.ts'
 
 /** One Kafka record: key = view id, value = the event as JSON, identifying headers. */
 export interface KafkaRecord {
@@ -25,92 +19,87 @@ export const DEFAULT_MAX_BATCH_BYTES = 1_000_000
 /** Rough per-record overhead of the v2 record format (varints, attributes, header names). */
 const RECORD_OVERHEAD_BYTES = 64
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['brokers', 'topic'],
-  properties: {
-    brokers: {
-      type: 'array',
-      minItems: 1,
-      items: { type: 'string', pattern: '^[^:\\s]+:[0-9]{1,5}$' },
-      description: 'Bootstrap brokers of the target cluster, host:port.',
-    },
-    topic: {
-      type: 'string',
-      pattern: '^[A-Za-z0-9._-]{1,249}$',
-      description: 'Target topic; it must exist (the producer does not create topics).',
-    },
-    client_id: {
-      type: 'string',
-      minLength: 1,
-      default: 'framewire',
-      description: 'Kafka client.id, shown in the broker logs and quotas of the target cluster.',
-    },
-    compression: {
-      type: 'string',
-      enum: ['none', 'gzip'],
-      default: 'none',
-      description: 'Record batch compression; gzip trades CPU for bandwidth to a remote cluster.',
-    },
-    ssl: {
-      type: 'boolean',
-      default: false,
-      description: 'Connect with TLS, verifying the brokers against the system CAs.',
-    },
-    sasl: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['mechanism', 'username', 'password'],
-      description: 'SASL authentication, if the cluster requires it (usually with ssl: true).',
-      properties: {
-        mechanism: {
-          type: 'string',
-          enum: ['plain', 'scram-sha-256', 'scram-sha-512'],
+export const settingsSchema = ConnectorSettings({
+  brokers: Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), {
+    minItems: 1,
+    description: 'Bootstrap brokers of the target cluster, host:port.',
+  }),
+  topic: Type.String({
+    pattern: '^[A-Za-z0-9._-]{1,249}$',
+    description: 'Target topic; it must exist (the producer does not create topics).',
+  }),
+  client_id: Type.String({
+    minLength: 1,
+    default: 'framewire',
+    description: 'Kafka client.id, shown in the broker logs and quotas of the target cluster.',
+  }),
+  compression: StringEnum(['none', 'gzip'] as const, {
+    default: 'none',
+    description: 'Record batch compression; gzip trades CPU for bandwidth to a remote cluster.',
+  }),
+  ssl: Type.Boolean({
+    default: false,
+    description: 'Connect with TLS, verifying the brokers against the system CAs.',
+  }),
+  sasl: Type.Optional(
+    Type.Object(
+      {
+        mechanism: StringEnum(['plain', 'scram-sha-256', 'scram-sha-512'] as const, {
           description: 'SASL mechanism.',
-        },
-        username: { type: 'string', minLength: 1, description: 'SASL user name.' },
-        password: {
-          type: 'string',
+        }),
+        username: Type.String({ minLength: 1, description: 'SASL user name.' }),
+        password: Type.String({
           minLength: 1,
           description: 'SASL password; interpolate it from the environment.',
-        },
+        }),
       },
+      {
+        additionalProperties: false,
+        description: 'SASL authentication, if the cluster requires it (usually with ssl: true).',
+      },
+    ),
+  ),
+  max_batch_records: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 5_000,
+    description: 'Most records in one produce request.',
+  }),
+  max_batch_bytes: Type.Integer({
+    minimum: 1_024,
+    maximum: 100_000_000,
+    default: DEFAULT_MAX_BATCH_BYTES,
+    description:
+      "Most bytes in one produce request; keep it under the target topic's max.message.bytes (broker default 1048588).",
+  }),
+  omit_fields: Type.Array(Type.String({ minLength: 1 }), {
+    uniqueItems: true,
+    default: ['client_ip', 'user_agent'],
+    description:
+      'Top-level event fields left out of the record value, e.g. personal data a partner must not receive.',
+  }),
+})
+export type KafkaSettings = Static<typeof settingsSchema>
+
+/** The produce call a group of records becomes: what `send` hands kafkajs, and what `plan` shows. */
+export function produceCall(
+  items: BatchItem<KafkaRecord>[],
+  settings: KafkaSettings,
+): SdkCall & { params: ProducerRecord } {
+  return {
+    kind: 'sdk',
+    client: 'kafkajs',
+    operation: 'producer.send',
+    target: settings.brokers.join(','),
+    params: {
+      topic: settings.topic,
+      messages: items.map(({ record }) => ({ ...record })),
+      // acks=all: the record is on every in-sync replica before it counts as delivered.
+      acks: -1,
+      compression: settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
     },
-    timeout_ms: {
-      type: 'integer',
-      minimum: 100,
-      maximum: 120_000,
-      default: 10_000,
-      description:
-        'How long the brokers may take to acknowledge a batch (acks=all), and the request timeout.',
-    },
-    max_batch_records: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 100_000,
-      default: 5_000,
-      description: 'Most records in one produce request.',
-    },
-    max_batch_bytes: {
-      type: 'integer',
-      minimum: 1_024,
-      maximum: 100_000_000,
-      default: DEFAULT_MAX_BATCH_BYTES,
-      description:
-        "Most bytes in one produce request; keep it under the target topic's max.message.bytes (broker default 1048588).",
-    },
-    omit_fields: {
-      type: 'array',
-      items: { type: 'string', minLength: 1 },
-      uniqueItems: true,
-      default: ['client_ip', 'user_agent'],
-      description:
-        'Top-level event fields left out of the record value, e.g. personal data a partner must not receive.',
-    },
-    exclude_types: excludeTypesSetting('Event types not forwarded (e.g. ["heartbeat"]).'),
-  },
-} as const
+  }
+}
 
 export default defineConnector<KafkaSettings, KafkaRecord, PartnerProducer>({
   type: 'kafka',
@@ -121,10 +110,7 @@ export default defineConnector<KafkaSettings, KafkaRecord, PartnerProducer>({
     return { maxItems: settings.max_batch_records, maxBytes: settings.max_batch_bytes }
   },
 
-  dedupeKey: (event) => event.event_id,
-
   transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
     const value: Record<string, unknown> = { ...event }
     for (const field of settings.omit_fields) delete value[field]
     return {
@@ -145,6 +131,10 @@ export default defineConnector<KafkaSettings, KafkaRecord, PartnerProducer>({
     Object.values(record.headers).reduce((sum, value) => sum + Buffer.byteLength(value), 0) +
     RECORD_OVERHEAD_BYTES,
 
+  async plan(batch, settings) {
+    return [produceCall(batch, settings)]
+  },
+
   async open(settings, { log }) {
     return new PartnerProducer(settings, log)
   },
@@ -153,11 +143,10 @@ export default defineConnector<KafkaSettings, KafkaRecord, PartnerProducer>({
     await producer.close()
   },
 
-  async send(batch, { resources: producer }) {
+  async send(batch, { settings, resources: producer }) {
     return sendSplittingOnTooLarge(batch, async (items) => {
-      const messages: Message[] = items.map(({ record }) => ({ ...record }))
       try {
-        await producer.send(messages)
+        await producer.send(produceCall(items, settings).params)
         return { outcomes: outcomesForAll(items.length, { kind: 'delivered' }) }
       } catch (error) {
         return { outcomes: outcomesForAll(items.length, outcomeForError(error)), tooLarge: isTooLarge(error) }

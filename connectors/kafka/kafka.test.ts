@@ -3,7 +3,6 @@ import { Kafka, logLevel } from 'kafkajs'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
 import { readTopic } from '../../test/helpers/pipeline.ts'
@@ -19,11 +18,9 @@ function settings(overrides: Partial<KafkaSettings> = {}): KafkaSettings {
     client_id: 'framewire-test',
     compression: 'none',
     ssl: false,
-    timeout_ms: 5_000,
     max_batch_records: 5_000,
     max_batch_bytes: 1_000_000,
     omit_fields: ['client_ip', 'user_agent'],
-    exclude_types: [],
     ...overrides,
   }
 }
@@ -43,12 +40,10 @@ describe('kafka transform', () => {
     expect(JSON.parse(record.value)).toEqual(rest)
     const everything = kafka.transform(event, settings({ omit_fields: [] })) as KafkaRecord
     expect(JSON.parse(everything.value)).toEqual(event)
-    expect(kafka.transform(event, settings({ exclude_types: ['buffer_start'] }))).toBe(SKIP)
-    expect(kafka.dedupeKey(event)).toBe(event.event_id)
     expect(kafka.recordBytes?.(record)).toBeGreaterThan(Buffer.byteLength(record.value))
   })
 
-  it('maps kafkajs errors: retriable ones (also when wrapped by its own retries) to retry, others to rejected', () => {
+  it('maps kafkajs errors: retriable ones (also when wrapped) retry, refused credentials pause, others reject', () => {
     const retriable = Object.assign(new Error('Connection error: ECONNREFUSED'), {
       name: 'KafkaJSConnectionError',
       retriable: true,
@@ -68,9 +63,21 @@ describe('kafka transform', () => {
       retriable: false,
     })
     expect(outcomeForError(denied)).toEqual({
-      kind: 'rejected',
+      kind: 'paused',
+      cause: 'credentials',
       reason: 'KafkaJSProtocolError TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics',
     })
+    const sasl = Object.assign(new Error('SASL PLAIN authentication failed: Authentication failed'), {
+      name: 'KafkaJSSASLAuthenticationError',
+      retriable: false,
+    })
+    expect(outcomeForError(sasl)).toMatchObject({ kind: 'paused', cause: 'credentials' })
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max'), {
+      name: 'KafkaJSProtocolError',
+      type: 'MESSAGE_TOO_LARGE',
+      retriable: false,
+    })
+    expect(outcomeForError(tooLarge).kind).toBe('rejected')
     expect(outcomeForError(new TypeError('boom')).kind).toBe('retry')
   })
 })
@@ -128,6 +135,20 @@ describe('kafka send against the real broker', () => {
     }
   })
 
+  it('plan is the producer.send call send makes, without a client', async () => {
+    const config = settings({ compression: 'gzip' })
+    const batch = makeBatch(kafka, config, makeView(2))
+    expect(await kafka.plan(batch, config)).toEqual([
+      {
+        kind: 'sdk',
+        client: 'kafkajs',
+        operation: 'producer.send',
+        target: brokers.join(','),
+        params: { topic: config.topic, acks: -1, compression: 1, messages: batch.map((item) => item.record) },
+      },
+    ])
+  })
+
   it('a record over the topic limit is rejected alone: the batch is split until the others fit', async () => {
     const config = settings()
     await createTopic(config.topic, [{ name: 'max.message.bytes', value: '6000' }])
@@ -165,7 +186,7 @@ describe('kafka send against the real broker', () => {
     const view = makeView(3)
     expect(await send(view)).toEqual(view.map(() => ({ kind: 'delivered' })))
 
-    const down = await open(settings({ brokers: ['127.0.0.1:1'], timeout_ms: 1_000 }))
+    const down = await open(settings({ brokers: ['127.0.0.1:1'] }))
     const outcomes = await down(makeView(2))
     expect(outcomes).toEqual(
       [0, 1].map(() => ({ kind: 'retry', reason: expect.stringMatching(/^KafkaJSConnectionError/) })),

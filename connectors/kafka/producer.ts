@@ -1,25 +1,22 @@
 import {
-  CompressionTypes,
   Kafka,
   type KafkaConfig,
   logLevel,
-  type Message,
   Partitioners,
   type Producer,
+  type ProducerRecord,
   type SASLOptions,
 } from 'kafkajs'
 import '../../src/bus/kafkajs-idle-timer.ts'
 import type { Logger } from 'pino'
 import type { Outcome } from '../../src/worker/connector.ts'
 
+/** What the producer needs of the connector's settings. */
 export interface ProducerSettings {
   brokers: string[]
-  topic: string
   client_id: string
-  compression: 'none' | 'gzip'
   ssl: boolean
-  sasl?: Extract<SASLOptions, { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' }>
-  timeout_ms: number
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -36,17 +33,15 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 export class PartnerProducer {
   readonly #kafka: Kafka
-  readonly #settings: ProducerSettings
   #producer: Promise<Producer> | undefined
 
   constructor(settings: ProducerSettings, log: Logger) {
-    this.#settings = settings
     const config: KafkaConfig = {
       clientId: settings.client_id,
       brokers: settings.brokers,
       ssl: settings.ssl,
+      // kafkajs' own request timeout (30 s) stays; the runtime's request_timeout_ms frees the slot first.
       connectionTimeout: 3_000,
-      requestTimeout: settings.timeout_ms,
       // Only rides out leader elections inside one send; retries with backoff belong to the runtime.
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
       logLevel: logLevel.WARN,
@@ -57,22 +52,17 @@ export class PartnerProducer {
           log[LEVELS[level] ?? 'info'](rest, message)
         },
     }
-    if (settings.sasl) config.sasl = { ...settings.sasl }
+    // The settings schema admits exactly the mechanisms whose options are these three fields.
+    if (settings.sasl) config.sasl = { ...settings.sasl } as SASLOptions
     this.#kafka = new Kafka(config)
   }
 
-  async send(messages: Message[]): Promise<void> {
+  async send(record: ProducerRecord): Promise<void> {
     this.#producer ??= this.#connect()
     const current = this.#producer
     try {
       const producer = await current
-      await producer.send({
-        topic: this.#settings.topic,
-        messages,
-        acks: -1,
-        timeout: this.#settings.timeout_ms,
-        compression: this.#settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      })
+      await producer.send(record)
     } catch (error) {
       await this.#discard(current)
       throw error
@@ -124,13 +114,28 @@ export function isTooLarge(error: unknown): boolean {
 }
 
 /**
- * kafkajs fails a send as a whole. Errors it marks non-retriable (unknown or unauthorised topic, a record
- * too large, bad SASL credentials, …) reject the batch with the error name; everything else is retried.
+ * Broker errors that refuse the principal (https://kafka.apache.org/protocol#protocol_error_codes): SASL
+ * authentication failed, and no ACL for the topic, the cluster (IDEMPOTENT_WRITE) or a transactional id.
+ */
+const REFUSED = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+])
+
+/**
+ * kafkajs fails a send as a whole. Refused credentials (kafkajs' KafkaJSSASLAuthenticationError, or one of
+ * REFUSED) pause the connector; other errors it marks non-retriable (unknown topic, a record too large, …)
+ * reject the batch with the error name; everything else is retried.
  */
 export function outcomeForError(error: unknown): Outcome {
   const root = rootCause(error)
   const name = root?.type ? `${root.name} ${root.type}` : (root?.name ?? 'Error')
   const reason = `${name}: ${root?.message ?? String(error)}`
+  if (root?.name === 'KafkaJSSASLAuthenticationError' || REFUSED.has(root?.type ?? '')) {
+    return { kind: 'paused', cause: 'credentials', reason }
+  }
   const fromKafkaJs = typeof root?.name === 'string' && root.name.startsWith('KafkaJS')
   return fromKafkaJs && root.retriable === false ? { kind: 'rejected', reason } : { kind: 'retry', reason }
 }

@@ -10,10 +10,13 @@
  * - `data`: the rows are the problem: class 22 data exception (e.g. 22P05, a \u0000 in a string), 23
  *   integrity constraint violation, 54 program limit exceeded (an index row too large);
  * - `missing_table`: 42P01 undefined table, 3F000 undefined schema (dropped after it was created);
- * - `reject`: the configuration is wrong and no retry will fix it: other class 42 errors (undefined column,
- *   insufficient privilege…), 28 invalid authorization, 3D000 unknown database.
+ * - `credentials`: the server refuses the role: class 28 invalid authorization (28P01 wrong password, 28000
+ *   no pg_hba.conf entry, role may not log in) and 42501 insufficient privilege (INSERT revoked). Nothing
+ *   passes until an operator fixes the role, so the connector pauses;
+ * - `reject`: the configuration is wrong and no retry will fix it: other class 42 errors (undefined column…),
+ *   3D000 unknown database.
  */
-export type SqlErrorKind = 'retry' | 'data' | 'missing_table' | 'reject'
+export type SqlErrorKind = 'retry' | 'data' | 'missing_table' | 'credentials' | 'reject'
 
 const SQLSTATE = /^[0-9A-Z]{5}$/
 
@@ -29,7 +32,8 @@ export function classifySqlError(error: unknown): SqlErrorKind {
   if (code === '55P03') return 'retry'
   const cls = code.slice(0, 2)
   if (cls === '22' || cls === '23' || cls === '54') return 'data'
-  if (cls === '42' || cls === '28' || code === '3D000') return 'reject'
+  if (cls === '28' || code === '42501') return 'credentials'
+  if (cls === '42' || code === '3D000') return 'reject'
   return 'retry'
 }
 

@@ -1,23 +1,11 @@
-import { createHash } from 'node:crypto'
+import { type Static, Type } from '@sinclair/typebox'
 import { Pool } from 'pg'
 import type { Logger } from 'pino'
-import { type BatchItem, defineConnector, type Outcome, SKIP } from '../../src/worker/connector.ts'
+import { type BatchItem, defineConnector, type Outcome, type SdkCall } from '../../src/worker/connector.ts'
 import { bodyExcerpt, outcomesForAll } from '../../src/worker/http-outcome.ts'
-import { excludeTypesSetting } from '../common/settings.ts'
+import { ConnectorSettings } from '../common/settings.ts'
 import { classifySqlError, describeSqlError } from './errors.ts'
-import { createTableSql, insertSql, type PostgresRow, type TableName, toRow } from './sql.ts'
-
-export interface PostgresSettings {
-  connection_string: string
-  schema: string
-  table: string
-  create_table: boolean
-  pool_size: number
-  statement_timeout_ms: number
-  connect_timeout_ms: number
-  max_rows: number
-  exclude_types: string[]
-}
+import { createTableSql, insertQuery, type PostgresRow, type SqlQuery, type TableName, toRow } from './sql.ts'
 
 /** The batch is one jsonb parameter; PostgreSQL allows 1 GB per value, this keeps a statement short. */
 export const MAX_BATCH_BYTES = 16 * 1024 * 1024
@@ -25,83 +13,88 @@ export const MAX_BATCH_BYTES = 16 * 1024 * 1024
 // Unquoted-identifier style names; 40 characters leave room for the index-name suffixes within 63.
 const IDENTIFIER = '^[a-z_][a-z0-9_]{0,39}$'
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['connection_string'],
-  properties: {
-    connection_string: {
-      type: 'string',
-      pattern: '^postgres(ql)?://',
-      description:
-        'libpq-style URL, e.g. postgres://framewire@db.internal:5432/analytics?sslmode=verify-full. Keep the ' +
-        'password out of the file: interpolate an environment variable.',
-    },
-    schema: {
-      type: 'string',
-      pattern: IDENTIFIER,
-      default: 'public',
-      description: 'Schema of the events table (created with the table when it is not public).',
-    },
-    table: {
-      type: 'string',
-      pattern: IDENTIFIER,
-      default: 'framewire_events',
-      description: 'Name of the events table.',
-    },
-    create_table: {
-      type: 'boolean',
-      default: true,
-      description:
-        'Create the table and its indexes on first use (CREATE TABLE IF NOT EXISTS, see README). When false ' +
-        'the table must exist, and a missing table rejects the events.',
-    },
-    pool_size: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 100,
-      default: 4,
-      description: 'Connections in the pool; at least batching.max_in_flight to use every slot.',
-    },
-    statement_timeout_ms: {
-      type: 'integer',
-      minimum: 100,
-      maximum: 600_000,
-      default: 10_000,
-      description: 'Server-side statement_timeout of the connections; a timed-out insert is retried.',
-    },
-    connect_timeout_ms: {
-      type: 'integer',
-      minimum: 100,
-      maximum: 60_000,
-      default: 5_000,
-      description: 'Give up connecting after this many milliseconds (the batch is then retried).',
-    },
-    max_rows: {
-      type: 'integer',
-      minimum: 1,
-      maximum: 10_000,
-      default: 1_000,
-      description: 'Most rows in one INSERT statement.',
-    },
-    exclude_types: excludeTypesSetting('Event types not written (e.g. ["heartbeat"]).'),
-  },
-} as const
+export const settingsSchema = ConnectorSettings({
+  connection_string: Type.String({
+    pattern: '^postgres(ql)?://',
+    description:
+      'libpq-style URL, e.g. postgres://framewire@db.internal:5432/analytics?sslmode=verify-full. Keep the ' +
+      'password out of the file: interpolate an environment variable.',
+  }),
+  schema: Type.String({
+    pattern: IDENTIFIER,
+    default: 'public',
+    description: 'Schema of the events table (created with the table when it is not public).',
+  }),
+  table: Type.String({
+    pattern: IDENTIFIER,
+    default: 'framewire_events',
+    description: 'Name of the events table.',
+  }),
+  create_table: Type.Boolean({
+    default: true,
+    description:
+      'Create the table and its indexes on first use (CREATE TABLE IF NOT EXISTS, see README). When false ' +
+      'the table must exist, and a missing table rejects the events.',
+  }),
+  pool_size: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 4,
+    description: 'Connections in the pool; at least batching.max_in_flight to use every slot.',
+  }),
+  statement_timeout_ms: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 10_000,
+    description: 'Server-side statement_timeout of the connections; a timed-out insert is retried.',
+  }),
+  connect_timeout_ms: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 5_000,
+    description: 'Give up connecting after this many milliseconds (the batch is then retried).',
+  }),
+  max_rows: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 1_000,
+    description: 'Most rows in one INSERT statement.',
+  }),
+})
+export type PostgresSettings = Static<typeof settingsSchema>
+
+const tableOf = (settings: PostgresSettings): TableName => ({
+  schema: settings.schema,
+  table: settings.table,
+})
+
+/** The server and database of the connection string, without user or password (for `plan`). */
+function serverOf(connectionString: string): string {
+  const url = new URL(connectionString)
+  return `${url.protocol}//${url.host}${url.pathname}`
+}
+
+/** A statement as `plan` shows it: exactly the query node-postgres gets. */
+function sqlCall(settings: PostgresSettings, operation: string, query: SqlQuery): SdkCall {
+  return {
+    kind: 'sdk',
+    client: 'pg (PostgreSQL)',
+    operation,
+    target: serverOf(settings.connection_string),
+    params: query,
+  }
+}
 
 /** The pool plus the table state, one per connector instance. */
 export class PostgresWriter {
   readonly pool: Pool
   readonly #name: TableName
   readonly #createTable: boolean
-  readonly #insert: { name: string; text: string }
   #tableReady: Promise<void> | undefined
 
   constructor(settings: PostgresSettings, instance: string, log: Logger) {
-    this.#name = { schema: settings.schema, table: settings.table }
+    this.#name = tableOf(settings)
     this.#createTable = settings.create_table
-    const text = insertSql(this.#name)
-    // A named statement is parsed once per connection; the name follows the text (names cap at 63 bytes).
-    this.#insert = { name: `fw_insert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text }
     this.pool = new Pool({
       connectionString: settings.connection_string,
       max: settings.pool_size,
@@ -120,7 +113,7 @@ export class PostgresWriter {
   /** Inserts the rows with one statement; duplicates of existing event_ids are skipped. */
   async insert(rows: PostgresRow[]): Promise<void> {
     await this.#ensureTable()
-    await this.pool.query({ ...this.#insert, values: [JSON.stringify(rows)] })
+    await this.pool.query(insertQuery(this.#name, rows))
   }
 
   /** The table disappeared: create it again before the next insert (if allowed). */
@@ -149,6 +142,8 @@ export class PostgresWriter {
 function outcomeFor(error: unknown, writer: PostgresWriter): Outcome {
   const reason = describeSqlError(error)
   switch (classifySqlError(error)) {
+    case 'credentials':
+      return { kind: 'paused', cause: 'credentials', reason }
     case 'missing_table':
       if (!writer.createsTable) return { kind: 'rejected', reason }
       writer.forgetTable()
@@ -192,11 +187,24 @@ export default defineConnector<PostgresSettings, PostgresRow, PostgresWriter>({
     return { maxItems: settings.max_rows, maxBytes: MAX_BATCH_BYTES }
   },
 
-  dedupeKey: (event) => event.event_id,
+  transform: (event) => toRow(event),
 
-  transform(event, settings) {
-    if (settings.exclude_types.includes(event.type)) return SKIP
-    return toRow(event)
+  // CREATE TABLE runs once per instance before the first INSERT; plan only shows it.
+  async plan(batch, settings) {
+    const name = tableOf(settings)
+    const insert = sqlCall(
+      settings,
+      'INSERT',
+      insertQuery(
+        name,
+        batch.map((item) => item.record),
+      ),
+    )
+    if (!settings.create_table) return [insert]
+    return [
+      sqlCall(settings, 'CREATE TABLE IF NOT EXISTS', { text: createTableSql(name), values: [] }),
+      insert,
+    ]
   },
 
   async open(settings, { log, name }) {

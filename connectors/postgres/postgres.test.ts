@@ -4,7 +4,6 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadExampleEvents } from '../../src/dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
 import { classifySqlError } from './errors.ts'
@@ -24,7 +23,6 @@ function settings(overrides: Partial<PostgresSettings> = {}): PostgresSettings {
     statement_timeout_ms: 5_000,
     connect_timeout_ms: 2_000,
     max_rows: 1_000,
-    exclude_types: [],
     ...overrides,
   }
 }
@@ -51,10 +49,6 @@ describe('postgres transform and SQL', () => {
       content_id: null,
       user_id: null,
     })
-    expect(
-      postgres.transform(makeEvent({ type: 'heartbeat' }), settings({ exclude_types: ['heartbeat'] })),
-    ).toBe(SKIP)
-    expect(postgres.dedupeKey(event)).toBe(event.event_id)
   })
 
   it('builds quoted DDL and an idempotent insert from one column list', () => {
@@ -87,8 +81,10 @@ describe('postgres transform and SQL', () => {
     [{ code: '54000' }, 'data'],
     [{ code: '42P01' }, 'missing_table'],
     [{ code: '42703' }, 'reject'],
-    [{ code: '42501' }, 'reject'],
-    [{ code: '28P01' }, 'reject'],
+    [{ code: '3D000' }, 'reject'],
+    [{ code: '42501' }, 'credentials'],
+    [{ code: '28P01' }, 'credentials'],
+    [{ code: '28000' }, 'credentials'],
   ] as const)('classifies %o as %s', (error, kind) => {
     expect(classifySqlError(error)).toBe(kind)
   })
@@ -215,6 +211,44 @@ describe('postgres send against the real server', () => {
     const wrong = await open(config)
     const rejected = await wrong.send(makeView(2))
     expect(rejected.every((o) => o.kind === 'rejected' && o.reason.startsWith('PostgreSQL 42703'))).toBe(true)
+  })
+
+  it('plan shows CREATE TABLE and the INSERT send runs, without running either', async () => {
+    const config = settings({ connection_string: 'postgres://framewire:secret@127.0.0.1:5432/test' })
+    const events = makeView(3)
+    const calls = await postgres.plan(makeBatch(postgres, config, events), config)
+    expect(calls.map((c) => c.kind === 'sdk' && c.operation)).toEqual([
+      'CREATE TABLE IF NOT EXISTS',
+      'INSERT',
+    ])
+    const insert = calls[1]
+    expect(insert).toMatchObject({ target: 'postgres://127.0.0.1:5432/test' })
+    expect(JSON.stringify(calls)).not.toContain('secret')
+    const params = (insert?.kind === 'sdk' ? insert.params : undefined) as { text: string; values: [string] }
+    expect(params.text).toBe(insertSql({ schema: 'public', table: config.table }))
+    expect(JSON.parse(params.values[0]).map((r: PostgresRow) => r.event_id)).toEqual(
+      events.map((e) => e.event_id),
+    )
+    // Nothing ran: the table does not exist.
+    const { rows } = await admin.query('SELECT to_regclass($1) AS t', [config.table])
+    expect(rows[0].t).toBeNull()
+    expect(
+      (await postgres.plan(makeBatch(postgres, config, events), { ...config, create_table: false })).length,
+    ).toBe(1)
+  })
+
+  it('a role the server refuses pauses for credentials instead of dead-lettering (28000)', async () => {
+    const { send } = await open(
+      settings({ connection_string: 'postgres://no_such_role_fw@127.0.0.1:5432/test' }),
+    )
+    const outcomes = await send(makeView(2))
+    expect(outcomes).toEqual(
+      [0, 1].map(() => ({
+        kind: 'paused',
+        cause: 'credentials',
+        reason: expect.stringMatching(/^PostgreSQL 28000: role "no_such_role_fw" does not exist/),
+      })),
+    )
   })
 
   it('an unreachable server makes the batch retryable', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { escapeIdentifier, escapeLiteral } from 'pg'
 import type { EnrichedEvent } from '../../src/event.ts'
 
@@ -109,4 +110,19 @@ export function insertSql(name: TableName): string {
     `INSERT INTO ${qualified(name)} (${names}) SELECT ${names} ` +
     `FROM jsonb_to_recordset($1::jsonb) AS r(${types}) ON CONFLICT (event_id) DO NOTHING`
   )
+}
+
+/** A query as node-postgres takes it: a named (prepared) statement, its text and its parameters. */
+export interface SqlQuery {
+  name?: string
+  text: string
+  values: unknown[]
+}
+
+/** The INSERT of `rows`: the statement `send` runs and `plan` shows. */
+export function insertQuery(name: TableName, rows: PostgresRow[]): SqlQuery {
+  const text = insertSql(name)
+  // A named statement is parsed once per connection; the name follows the text (names cap at 63 bytes).
+  const statement = `fw_insert_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`
+  return { name: statement, text, values: [JSON.stringify(rows)] }
 }

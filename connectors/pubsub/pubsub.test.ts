@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { type Message, PubSub } from '@google-cloud/pubsub'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
 import { type PubSubEmulator, startPubSubEmulator } from '../../test/helpers/pubsub-emulator.ts'
@@ -22,8 +21,6 @@ function settings(overrides: Partial<PubSubSettings> = {}): PubSubSettings {
     ordering: true,
     max_messages: 1_000,
     max_request_bytes: 10_000_000,
-    timeout_ms: 10_000,
-    exclude_types: [],
     ...overrides,
   }
 }
@@ -36,7 +33,6 @@ describe('pubsub transform and errors', () => {
     expect(record.attributes).toEqual({ event_id: event.event_id, type: 'playing', source: 'web-player' })
     expect(record.orderingKey).toBe(event.view_id)
     expect(pubsub.transform(event, settings({ ordering: false }))).not.toHaveProperty('orderingKey')
-    expect(pubsub.transform(event, settings({ exclude_types: ['playing'] }))).toBe(SKIP)
     expect(pubsub.limits(settings())).toEqual({ maxItems: 1_000, maxBytes: 10_000_000 })
     expect(pubsub.recordBytes?.(record)).toBeGreaterThan(Buffer.byteLength(record.data))
   })
@@ -49,13 +45,34 @@ describe('pubsub transform and errors', () => {
     [10, 'retry', 'ABORTED'],
     [3, 'rejected', 'INVALID_ARGUMENT'],
     [5, 'rejected', 'NOT_FOUND'],
-    [7, 'rejected', 'PERMISSION_DENIED'],
-    [16, 'rejected', 'UNAUTHENTICATED'],
   ])('gRPC code %i → %s', (code, kind, name) => {
     expect(outcomeForPublishError(Object.assign(new Error('boom'), { code }))).toEqual({
       kind,
       reason: `Pub/Sub ${name}: boom`,
     })
+  })
+
+  it.each([
+    [7, 'PERMISSION_DENIED'],
+    [16, 'UNAUTHENTICATED'],
+  ])('gRPC code %i pauses for credentials', (code, name) => {
+    expect(outcomeForPublishError(Object.assign(new Error('boom'), { code }))).toEqual({
+      kind: 'paused',
+      cause: 'credentials',
+      reason: `Pub/Sub ${name}: boom`,
+    })
+  })
+
+  it('plans the messages publishMessage gets: data, attributes, ordering key, on the topic', async () => {
+    const config = settings({ api_endpoint: '127.0.0.1:8085', ordering: false })
+    const events = makeView(2)
+    const [call] = await pubsub.plan(makeBatch(pubsub, config, events), config)
+    const messages = (call?.kind === 'sdk' ? call.params : undefined) as { messages: PubSubRecord[] }
+    expect(call?.kind === 'sdk' && call.target).toBe(
+      `127.0.0.1:8085/projects/${PROJECT}/topics/${config.topic}`,
+    )
+    expect(messages.messages.map((m) => JSON.parse(m.data).event_id)).toEqual(events.map((e) => e.event_id))
+    expect(messages.messages.every((m) => !('orderingKey' in m))).toBe(true)
   })
 })
 
@@ -152,7 +169,7 @@ describe('pubsub send against the Pub/Sub emulator', () => {
   })
 
   it('an unreachable endpoint makes the batch retryable (the client does not retry on its own)', async () => {
-    const config = settings({ api_endpoint: '127.0.0.1:1', timeout_ms: 3_000 })
+    const config = settings({ api_endpoint: '127.0.0.1:1' })
     const { send } = await open(config)
     const outcomes = await send(makeView(2))
     expect(

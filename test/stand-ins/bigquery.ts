@@ -8,7 +8,12 @@ import { bodyBytes, isRecord, mediaType, parseJson, type StandIn, startStandIn }
  * - every request needs `Authorization: Bearer <token>` → else 401 UNAUTHENTICATED;
  * - POST /bigquery/v2/projects/{p}/datasets/{d}/tables/{t}/insertAll, Content-Type application/json:
  *   - body over 10485760 bytes → 400 "Request payload size exceeds the limit: 10485760 bytes." (badRequest);
- *     over twice that → 413 "Request Too Large" from the front end;
+ *     over twice that → 413 with the HTML error page of Google's front end (no JSON, no reason);
+ *   - more than `maxBytesPerSecond` streamed into the project within the last second (BigQuery: 300 MB/s,
+ *     https://cloud.google.com/bigquery/quotas#streaming_inserts) → 413 too, but in Google's JSON error
+ *     format with reason rateLimitExceeded: "you may receive a 413 REQUEST ENTITY TOO LARGE status code if
+ *     your HTTP requests are larger than 10 MB. You may also receive this error if you exceed 300 MB per
+ *     second" (https://cloud.google.com/docs/quotas/troubleshoot);
  *   - no rows → 400 invalid; more than 50,000 rows → 400 "too many rows present in the request, limit: 50000
  *     row count: N.";
  *   - unknown dataset/table → 404 notFound;
@@ -18,6 +23,7 @@ import { bodyBytes, isRecord, mediaType, parseJson, type StandIn, startStandIn }
  *     rows get `invalid` insertErrors; unless skipInvalidRows every other row gets `stopped` and nothing is
  *     inserted (200 with insertErrors either way);
  *   - rows whose insertId was seen in the last minute are dropped silently (best effort, as BigQuery);
+ *   - rows named by `invalidate(insertIds)` are invalid (`invalid` insertErrors, as a type mismatch would be);
  * - POST /bigquery/v2/projects/{p}/datasets/{d}/tables creates a table (409 duplicate if it exists);
  *   GET …/tables/{t} returns it;
  * - scripted faults (403 quotaExceeded, 5xx…) come from `script`; their body is Google's error format.
@@ -50,6 +56,8 @@ export interface BigQueryStandInOptions {
   maxRows?: number
   maxRowBytes?: number
   dedupeWindowMs?: number
+  /** Streaming throughput of the project, bytes per second (BigQuery: 300 MB/s; default unlimited). */
+  maxBytesPerSecond?: number
 }
 
 export interface BigQueryStandIn extends StandIn {
@@ -59,6 +67,8 @@ export interface BigQueryStandIn extends StandIn {
   table(dataset: string, table: string): StoredTable | undefined
   /** Rows dropped because their insertId was seen within the dedupe window. */
   duplicatesDropped(): number
+  /** Rows with these insertIds are reported invalid (insertErrors `invalid`; the others `stopped`). */
+  invalidate(insertIds: string[]): void
 }
 
 interface ErrorProto {
@@ -88,16 +98,32 @@ const DEFAULT_REASONS: Record<number, string> = {
 }
 
 /** Google's JSON error body (https://cloud.google.com/bigquery/docs/error-messages). */
-export function googleError(code: number, reason: string, message: string) {
+export function googleError(code: number, reason: string, message: string, status?: string) {
   return {
     error: {
       code,
       message,
       errors: [{ message, domain: 'global', reason }],
-      status: STATUS_NAMES[code] ?? 'UNKNOWN',
+      status: status ?? STATUS_NAMES[code] ?? 'UNKNOWN',
     },
   }
 }
+
+/** The page Google's front end answers a request body far over the API's limit with: HTML, no reason. */
+export const FRONT_END_413 =
+  '<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 413 (Request Entity Too Large)!!1</title>\n' +
+  '  <p><b>413.</b> <ins>That’s an error.</ins>\n  <p>Your client issued a request that was too large.\n' +
+  '  <ins>That’s all we know.</ins>\n'
+
+/** The 413 of the streaming throughput quota, as BigQuery words quota errors (troubleshoot-quotas). */
+export const throughputError = (projectId: string) =>
+  googleError(
+    413,
+    'rateLimitExceeded',
+    `Exceeded rate limits: Your project: ${projectId} exceeded quota for tabledata.insertAll bytes per second. ` +
+      'For more information, see https://cloud.google.com/bigquery/docs/troubleshoot-quotas',
+    'RESOURCE_EXHAUSTED',
+  )
 
 const TIMESTAMP =
   /^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,9})?)?)?(\s*(UTC|Z|[+-]\d{1,2}(:?\d{2})?))?$/
@@ -180,6 +206,8 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
   const datasets = new Set(options.datasets)
   const tables = new Map<string, StoredTable>()
   const insertIds = new Map<string, number>()
+  const invalid = new Set<string>()
+  const streamed: { at: number; bytes: number }[] = []
   let duplicates = 0
   const key = (dataset: string, table: string) => `${dataset}.${table}`
 
@@ -225,6 +253,17 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
     return stored
   }
 
+  /** Records `bytes` streamed now; true when the last second's total is over the throughput quota. */
+  const overThroughput = (bytes: number) => {
+    if (options.maxBytesPerSecond === undefined) return false
+    const now = Date.now()
+    while (streamed.length > 0 && now - (streamed[0]?.at ?? now) >= 1_000) streamed.shift()
+    const total = streamed.reduce((sum, s) => sum + s.bytes, 0)
+    if (total + bytes > options.maxBytesPerSecond) return true
+    streamed.push({ at: now, bytes })
+    return false
+  }
+
   type TableParams = { projectId: string; datasetId: string; tableId: string }
 
   const base = await startStandIn({
@@ -236,8 +275,13 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
           if (!admitted(request, reply)) return reply
           const { datasetId, tableId } = request.params
           const raw = bodyBytes(request)
-          if (raw.length > 2 * maxRequestBytes)
-            return fail(reply, 413, 'requestTooLarge', 'Request Too Large')
+          if (raw.length > 2 * maxRequestBytes) return reply.code(413).type('text/html').send(FRONT_END_413)
+          if (overThroughput(raw.length)) {
+            return reply
+              .code(413)
+              .type('application/json')
+              .send(JSON.stringify(throughputError(options.projectId)))
+          }
           if (raw.length > maxRequestBytes) {
             return fail(
               reply,
@@ -282,6 +326,14 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
           const problems = rows.map((row): ErrorProto | undefined => {
             if (!isRecord(row) || !isRecord(row.json)) {
               return { reason: 'invalid', location: '', debugInfo: '', message: 'Missing row json.' }
+            }
+            if (typeof row.insertId === 'string' && invalid.has(row.insertId)) {
+              return {
+                reason: 'invalid',
+                location: 'type',
+                debugInfo: '',
+                message: 'Cannot convert value to string.',
+              }
             }
             const size = Buffer.byteLength(JSON.stringify(row.json))
             if (size > maxRowBytes) {
@@ -372,5 +424,8 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
     },
     table: (dataset, table) => tables.get(key(dataset, table)),
     duplicatesDropped: () => duplicates,
+    invalidate(ids) {
+      for (const id of ids) invalid.add(id)
+    },
   }
 }

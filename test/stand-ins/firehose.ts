@@ -58,6 +58,8 @@ export interface FirehoseStandIn extends StandIn {
   records: StoredRecord[]
   /** The accepted records' data as text, in order. */
   texts(stream?: string): string[]
+  /** The records' data of each PutRecordBatch request received, as text, faulted requests included. */
+  requestedTexts(): string[][]
   /**
    * The next `count` records for which `where` holds (all records by default) fail with `errorCode`; the
    * other records of their requests are stored.
@@ -297,6 +299,14 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
     ...base,
     endpoint: base.url,
     records,
+    requestedTexts: () =>
+      base.received.map((request) => {
+        const parsed = parseJson(request.rawBody)
+        const entries = parsed.ok && isRecord(parsed.value) ? parsed.value.Records : undefined
+        return Array.isArray(entries)
+          ? entries.map((entry) => (decodeBase64(isRecord(entry) ? entry.Data : undefined) ?? '').toString())
+          : []
+      }),
     texts: (stream) =>
       records.filter((r) => stream === undefined || r.stream === stream).map((r) => r.data.toString('utf8')),
     failNextRecords(

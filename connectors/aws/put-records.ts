@@ -12,14 +12,16 @@ export interface RecordResult {
 }
 
 /** A put-many API with per-record results: Kinesis PutRecords, Firehose PutRecordBatch. */
-export interface PutRecordsApi<Settings extends AwsSettings, R, Input, Resources> {
+/** Settings of a put-many connector: the AWS block and the service's per-record limit. */
+type PutRecordsSettings = AwsSettings & { max_record_bytes: number }
+
+export interface PutRecordsApi<Settings extends PutRecordsSettings, R, Input, Resources> {
   service: 'kinesis' | 'firehose'
   operation: string
   /** The stream the records go to, for the plan. */
   resource(settings: Settings): string
   /** Bytes the service counts for one record against `maxRecordBytes`. */
   recordBytes(record: R): number
-  maxRecordBytes(settings: Settings): number
   /** The command input for `records`: what `plan` shows and `send` sends. */
   input(records: R[], settings: Settings): Input
   /** Sends one request; resolves to the service's per-record results, in request order. */
@@ -32,12 +34,12 @@ export interface PutRecordsApi<Settings extends AwsSettings, R, Input, Resources
  * is split in halves so only the offending record fails; each record gets the outcome of its own result
  * entry, so only the failed ones are sent again.
  */
-export function putRecordsCalls<Settings extends AwsSettings, R, Input, Resources>(
+export function putRecordsCalls<Settings extends PutRecordsSettings, R, Input, Resources>(
   api: PutRecordsApi<Settings, R, Input, Resources>,
 ): Pick<ConnectorDefinition<Settings, R, Resources>, 'plan' | 'send'> {
   const refusal = (settings: Settings) => (item: BatchItem<R>) => {
     const bytes = api.recordBytes(item.record)
-    const max = api.maxRecordBytes(settings)
+    const max = settings.max_record_bytes
     return bytes > max ? `record of ${bytes} bytes is over the ${max}-byte record limit` : undefined
   }
   return {

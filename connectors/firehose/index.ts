@@ -96,13 +96,10 @@ export default defineConnector<FirehoseSettings, FirehoseRecord, FirehoseResourc
     operation: 'PutRecordBatch',
     resource: (settings) => `deliverystream/${settings.delivery_stream_name}`,
     recordBytes: lineBytes,
-    maxRecordBytes: (settings) => settings.max_record_bytes,
     input: putRecordBatchInput,
-    async put(input, ctx) {
-      const response = await ctx.resources.client.send(new PutRecordBatchCommand(input), {
-        abortSignal: ctx.signal,
-      })
-      return response.RequestResponses ?? []
-    },
+    put: (input, ctx) =>
+      ctx.resources.client
+        .send(new PutRecordBatchCommand(input), { abortSignal: ctx.signal })
+        .then((response) => response.RequestResponses ?? []),
   }),
 })

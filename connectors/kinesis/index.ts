@@ -126,13 +126,10 @@ export default defineConnector<KinesisSettings, KinesisRecord, KinesisResources>
     operation: 'PutRecords',
     resource: (settings) => settings.stream_arn ?? `stream/${settings.stream_name}`,
     recordBytes: kinesisRecordBytes,
-    maxRecordBytes: (settings) => settings.max_record_bytes,
     input: putRecordsInput,
-    async put(input, ctx) {
-      const response = await ctx.resources.client.send(new PutRecordsCommand(input), {
-        abortSignal: ctx.signal,
-      })
-      return response.Records ?? []
-    },
+    put: (input, ctx) =>
+      ctx.resources.client
+        .send(new PutRecordsCommand(input), { abortSignal: ctx.signal })
+        .then((response) => response.Records ?? []),
   }),
 })

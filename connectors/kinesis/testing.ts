@@ -133,8 +133,8 @@ export async function startKinesisProxy(target: string): Promise<KinesisProxy> {
       0,
     )
     if (size > 5 * MiB) {
-      const error = awsJsonError('InvalidArgumentException', 'Records size exceeds 5 MB limit')
-      return res.code(400).headers(error.headers).send(error.body)
+      const answer = awsJsonError('InvalidArgumentException', 'Records size exceeds 5 MB limit')
+      return res.code(400).headers(answer.headers).send(answer.body)
     }
     const fault = pending.shift() ?? (() => undefined)
     const codes = records.map((record, index) => fault({ index, data: text(record) }))

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
+import { awsJsonError } from './aws-faults.ts'
 import {
   bodyBytes,
   isRecord,
@@ -83,12 +84,8 @@ interface AwsError {
 }
 
 function sendError(reply: FastifyReply, status: number, error: AwsError) {
-  return reply
-    .code(status)
-    .header('content-type', AMZ_JSON)
-    .header('x-amzn-requestid', randomUUID())
-    .header('x-amzn-errortype', error.type)
-    .send(JSON.stringify({ __type: error.type, message: error.message }))
+  const answer = awsJsonError(error.type, error.message)
+  return reply.code(status).headers(answer.headers).send(answer.body)
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

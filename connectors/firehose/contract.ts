@@ -19,7 +19,7 @@ const fixture: ContractFixture = {
     return {
       settings: { ...KEYS, region: REGION, delivery_stream_name: STREAM, endpoint: s.endpoint },
       // https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html#API_PutRecordBatch_Errors:
-      // over the stream's throughput, ServiceUnavailableException (HTTP 500) "Back off and retry"; the wait
+      // over the stream's throughput, ServiceUnavailableException (a server fault) "Back off and retry"; the wait
       // rides in x-amz-retry-after.
       throttle: (seconds) =>
         s.script.failNext(

@@ -1,16 +1,21 @@
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP, type Skip } from '../../src/worker/connector.ts'
-import { excludeTypesSetting } from '../common/settings.ts'
 
 /**
- * The AWS connectors carry the enriched event unchanged, as one line of JSON: these destinations store
- * bytes, and the data dictionary is the schema their consumers read.
+ * The AWS connectors carry the enriched event unchanged, as JSON: these destinations store bytes, and the
+ * data dictionary is the schema their consumers read.
  */
 
-export const excludeTypesProperty = excludeTypesSetting('Event types not to send (e.g. ["heartbeat"]).')
-
-/** The event as compact JSON (no newline), or SKIP for an excluded type. */
-export function eventJson(event: EnrichedEvent, settings: { exclude_types: string[] }): string | Skip {
-  if (settings.exclude_types.includes(event.type)) return SKIP
+/** The event as compact JSON, without a newline. */
+export function eventJson(event: EnrichedEvent): string {
   return JSON.stringify(event)
+}
+
+/** The event as one NDJSON line, newline included (Firehose records, lines of S3 objects). */
+export function eventLine(event: EnrichedEvent): string {
+  return `${JSON.stringify(event)}\n`
+}
+
+/** Bytes of a line, newline included. */
+export function lineBytes(line: string): number {
+  return Buffer.byteLength(line)
 }

@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { createConfigAjv } from '../../src/config/ajv.ts'
 
 /** Test support: settings validated and completed the way the config loader (src/config/load.ts) does. */
@@ -13,4 +14,16 @@ export function settingsFrom<S>(schema: Record<string, unknown>, input: Record<s
 /** Whether the config loader would accept these settings. */
 export function acceptsSettings(schema: Record<string, unknown>, input: Record<string, unknown>): boolean {
   return ajv.validate(schema, structuredClone(input)) as boolean
+}
+
+/** What `send` gives `n` items when the service refuses the credentials with `code` (and `status`). */
+export function pausedForCredentials(n: number, status: number, code: string) {
+  return Array.from({ length: n }, () =>
+    expect.objectContaining({
+      kind: 'paused',
+      cause: 'credentials',
+      status,
+      reason: expect.stringMatching(`^${code}`),
+    }),
+  )
 }

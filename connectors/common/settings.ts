@@ -25,16 +25,3 @@ export function EventNamingSetting(description: string) {
   return StringEnum(['title', 'raw'] as const, { default: 'title', description })
 }
 export type EventNamingSetting = Static<ReturnType<typeof EventNamingSetting>>
-
-// TEMPORARY-COMPAT (removed once every connector is on TypeBox)
-export { HttpUrl as httpUrlSetting } from '../../src/config/blocks.ts'
-export const eventNamingSetting = EventNamingSetting
-export function excludeTypesSetting(description: string) {
-  return {
-    type: 'array',
-    items: { type: 'string', minLength: 1 },
-    uniqueItems: true,
-    default: [],
-    description,
-  } as const
-}

@@ -8,13 +8,12 @@ import { pino } from 'pino'
 import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
 import { type FirehoseStandIn, startFirehoseStandIn } from '../../test/stand-ins/firehose.ts'
 import { awsClientConfig } from '../aws/client-options.ts'
-import { CONFIG_RETRY_MS } from '../aws/outcomes.ts'
-import { acceptsSettings, settingsFrom } from '../aws/testing.ts'
+import { RESOURCE_RETRY_MS } from '../aws/outcomes.ts'
+import { acceptsSettings, pausedForCredentials, settingsFrom } from '../aws/testing.ts'
 import firehose, {
   type FirehoseResources,
   type FirehoseSettings,
@@ -61,9 +60,7 @@ describe('firehose settings and transform', () => {
   it('sends each enriched event as one line of JSON ending with a newline', () => {
     const event = makeEvent({ type: 'heartbeat' })
     expect(firehose.transform(event, settings())).toBe(`${JSON.stringify(event)}\n`)
-    expect(firehose.transform(event, settings({ exclude_types: ['heartbeat'] }))).toBe(SKIP)
     expect(firehose.recordBytes?.('é\n')).toBe(3)
-    expect(firehose.dedupeKey(event)).toBe(event.event_id)
   })
 })
 
@@ -191,47 +188,42 @@ describe('firehose send against the stand-in', () => {
     expect(standIn.received.at(-1)?.headers['x-amz-target']).toBe('Firehose_20150804.PutRecordBatch')
   })
 
-  it('retries only the records Firehose failed (FailedPutCount); resending stores each event once', async () => {
-    const events = makeView(10)
-    const failing = new Set([events[2]?.event_id, events[7]?.event_id])
-    standIn.failNextRecords(2, { where: (text) => failing.has(JSON.parse(text).event_id) })
-    const outcomes = await send(events)
-    expect(outcomes.map((o) => o.kind)).toEqual(
-      events.map((e) => (failing.has(e.event_id) ? 'retry' : 'delivered')),
-    )
-    expect(outcomes[2]).toMatchObject({ reason: 'ServiceUnavailableException: Slow down.' })
-    expect(standIn.records).toHaveLength(8)
-
-    const again = await send(events.filter((e) => failing.has(e.event_id)))
-    expect(again.map((o) => o.kind)).toEqual(['delivered', 'delivered'])
-    const ids = standIn.texts().map((t) => JSON.parse(t).event_id)
-    expect(ids.sort()).toEqual(events.map((e) => e.event_id).sort())
+  it('plans exactly the PutRecordBatch input send puts', async () => {
+    const events = makeView(3)
+    const [call] = await firehose.plan(makeBatch(firehose, config, events), config)
+    expect(call?.kind === 'sdk' && call.params).toEqual({
+      DeliveryStreamName: STREAM,
+      Records: events.map((e) => ({ Data: `${JSON.stringify(e)}\n` })),
+    })
+    expect(call).toMatchObject({
+      kind: 'sdk',
+      client: '@aws-sdk/client-firehose',
+      operation: 'PutRecordBatch',
+      target: `deliverystream/${STREAM} via ${standIn.endpoint}`,
+    })
+    await send(events)
+    expect(standIn.requestedTexts().at(-1)).toEqual(events.map((e) => `${JSON.stringify(e)}\n`))
   })
 
-  it('maps whole-request errors: 5xx retries, a missing stream or bad credentials pause, network errors throw', async () => {
-    standIn.script.failNext(1, 503)
-    const unavailable = await send(makeView(3))
-    expect(unavailable).toEqual(
-      Array.from({ length: 3 }, () => ({
-        kind: 'retry',
-        status: 503,
-        reason: 'ServiceUnavailableException: Slow down.',
-      })),
-    )
-
-    const missing = await send(makeView(2), { delivery_stream_name: 'gone' })
-    expect(missing[0]).toMatchObject({ kind: 'retry', status: 400, afterMs: CONFIG_RETRY_MS })
-
+  it('pauses on credentials the service refuses, retries a missing stream slowly, retries failed records', async () => {
     const badKey = settings({ endpoint: standIn.endpoint, secret_access_key: 'rotated' })
     const other = (await firehose.open?.(badKey, { log, name: 'firehose' })) as FirehoseResources
     const denied = await send(makeView(2), {}, other)
     await firehose.close?.(other)
-    expect(denied[0]).toMatchObject({ kind: 'retry', afterMs: CONFIG_RETRY_MS })
-    expect(denied[0]?.kind === 'retry' && denied[0].reason).toMatch(/^InvalidSignatureException/)
+    expect(denied).toEqual(pausedForCredentials(2, 400, 'InvalidSignatureException'))
 
-    standIn.script.resetNext(1)
-    await expect(send(makeView(2))).rejects.toThrow()
-    expect(standIn.records).toHaveLength(0)
+    const missing = await send(makeView(2), { delivery_stream_name: 'gone' })
+    expect(missing[0]).toMatchObject({ kind: 'retry', status: 400, afterMs: RESOURCE_RETRY_MS })
+    expect(missing[0]?.kind === 'retry' && missing[0].reason).toMatch(/^ResourceNotFoundException/)
+
+    // The documented per-record code of an over-throughput stream.
+    standIn.failNextRecords(1)
+    const outcomes = await send(makeView(2))
+    expect(outcomes).toEqual([
+      { kind: 'retry', reason: 'ServiceUnavailableException: Slow down.' },
+      { kind: 'delivered' },
+    ])
+    expect(standIn.records).toHaveLength(1)
   })
 
   it('rejects an event over 1,000 KiB without sending it, and splits a request refused for its size', async () => {

@@ -1,21 +1,15 @@
-import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
-import { defineConnector, SKIP } from '../../src/worker/connector.ts'
 import {
-  type AwsSettings,
-  awsClientConfig,
-  awsCredentialRules,
-  awsSettingsProperties,
-} from '../aws/client-options.ts'
-import { putRecords } from '../aws/outcomes.ts'
-import { eventJson, excludeTypesProperty } from '../aws/records.ts'
-
-export interface FirehoseSettings extends AwsSettings {
-  delivery_stream_name: string
-  max_records: number
-  max_request_bytes: number
-  max_record_bytes: number
-  exclude_types: string[]
-}
+  FirehoseClient,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
+} from '@aws-sdk/client-firehose'
+import { type Static, Type } from '@sinclair/typebox'
+import { defineConnector } from '../../src/worker/connector.ts'
+import { awsClientConfig } from '../aws/client-options.ts'
+import { putRecordsCalls } from '../aws/put-records.ts'
+import { eventLine, lineBytes } from '../aws/records.ts'
+import { awsSchemaOptions, awsSettingsProperties } from '../aws/settings.ts'
+import { ConnectorSettings } from '../common/settings.ts'
 
 /** One record's data: the event's JSON and a newline. */
 export type FirehoseRecord = string
@@ -32,45 +26,47 @@ export const MAX_RECORDS = 500
 export const MAX_RECORD_BYTES = 1_024_000
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['delivery_stream_name', 'region'],
-  ...awsCredentialRules,
-  properties: {
-    delivery_stream_name: {
-      type: 'string',
+export const settingsSchema = ConnectorSettings(
+  {
+    delivery_stream_name: Type.String({
       pattern: '^[a-zA-Z0-9_.-]{1,64}$',
       description: 'Name of the Firehose stream (Direct PUT source).',
-    },
+    }),
     ...awsSettingsProperties,
-    max_records: {
-      type: 'integer',
+    max_records: Type.Integer({
       minimum: 1,
       maximum: MAX_RECORDS,
       default: MAX_RECORDS,
       description: 'Most records in one PutRecordBatch request (Firehose: 500).',
-    },
-    max_request_bytes: {
-      type: 'integer',
+    }),
+    max_request_bytes: Type.Integer({
       minimum: 1024,
       maximum: MAX_REQUEST_BYTES,
       default: MAX_REQUEST_BYTES,
       description: 'Most data bytes (before base64) in one request (Firehose: 4 MiB).',
-    },
-    max_record_bytes: {
-      type: 'integer',
+    }),
+    max_record_bytes: Type.Integer({
       minimum: 1024,
       maximum: MAX_RECORD_BYTES,
       default: MAX_RECORD_BYTES,
       description:
         'Largest record, newline included (Firehose: 1,000 KiB). Larger events are dead-lettered without being sent.',
-    },
-    exclude_types: excludeTypesProperty,
+    }),
   },
-} as const
+  awsSchemaOptions,
+)
+export type FirehoseSettings = Static<typeof settingsSchema>
 
-const firehoseRecordBytes = (record: FirehoseRecord) => Buffer.byteLength(record)
+/** The PutRecordBatch input for `records`: what `plan` shows and `send` sends. */
+export function putRecordBatchInput(
+  records: FirehoseRecord[],
+  settings: FirehoseSettings,
+): PutRecordBatchCommandInput {
+  return {
+    DeliveryStreamName: settings.delivery_stream_name,
+    Records: records.map((record) => ({ Data: Buffer.from(record) })),
+  }
+}
 
 export default defineConnector<FirehoseSettings, FirehoseRecord, FirehoseResources>({
   type: 'firehose',
@@ -83,15 +79,10 @@ export default defineConnector<FirehoseSettings, FirehoseRecord, FirehoseResourc
   },
 
   // Firehose has no idempotency key: every line carries its event_id for the destination to dedupe on.
-  dedupeKey: (event) => event.event_id,
+  // Firehose concatenates records into its destination objects; the newline keeps them apart.
+  transform: eventLine,
 
-  transform(event, settings) {
-    const json = eventJson(event, settings)
-    // Firehose concatenates records into its destination objects; the newline keeps them apart.
-    return json === SKIP ? SKIP : `${json}\n`
-  },
-
-  recordBytes: firehoseRecordBytes,
+  recordBytes: lineBytes,
 
   async open(settings) {
     return { client: new FirehoseClient(awsClientConfig(settings)) }
@@ -101,21 +92,15 @@ export default defineConnector<FirehoseSettings, FirehoseRecord, FirehoseResourc
     resources.client.destroy()
   },
 
-  send(batch, ctx) {
-    const { settings, resources } = ctx
-    return putRecords(batch, {
-      recordBytes: firehoseRecordBytes,
-      maxRecordBytes: settings.max_record_bytes,
-      async put(records) {
-        const response = await resources.client.send(
-          new PutRecordBatchCommand({
-            DeliveryStreamName: settings.delivery_stream_name,
-            Records: records.map((record) => ({ Data: Buffer.from(record) })),
-          }),
-          { abortSignal: ctx.signal },
-        )
-        return response.RequestResponses ?? []
-      },
-    })
-  },
+  ...putRecordsCalls({
+    service: 'firehose',
+    operation: 'PutRecordBatch',
+    resource: (settings) => `deliverystream/${settings.delivery_stream_name}`,
+    recordBytes: lineBytes,
+    input: putRecordBatchInput,
+    put: (input, ctx) =>
+      ctx.resources.client
+        .send(new PutRecordBatchCommand(input), { abortSignal: ctx.signal })
+        .then((response) => response.RequestResponses ?? []),
+  }),
 })

@@ -1,23 +1,11 @@
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis'
-import { defineConnector, SKIP } from '../../src/worker/connector.ts'
-import {
-  type AwsSettings,
-  awsClientConfig,
-  awsCredentialRules,
-  awsSettingsProperties,
-} from '../aws/client-options.ts'
-import { putRecords } from '../aws/outcomes.ts'
-import { eventJson, excludeTypesProperty } from '../aws/records.ts'
-
-export interface KinesisSettings extends AwsSettings {
-  stream_name?: string
-  stream_arn?: string
-  partition_key: 'view_id' | 'session_id' | 'event_id'
-  max_records: number
-  max_request_bytes: number
-  max_record_bytes: number
-  exclude_types: string[]
-}
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis'
+import { type Static, Type } from '@sinclair/typebox'
+import { defineConnector } from '../../src/worker/connector.ts'
+import { awsClientConfig } from '../aws/client-options.ts'
+import { putRecordsCalls } from '../aws/put-records.ts'
+import { eventJson } from '../aws/records.ts'
+import { awsSchemaOptions, awsSettingsProperties } from '../aws/settings.ts'
+import { ConnectorSettings, StringEnum } from '../common/settings.ts'
 
 /** One PutRecords entry before encoding: the event's JSON and its partition key. */
 export interface KinesisRecord {
@@ -40,67 +28,72 @@ export const DEFAULT_MAX_RECORD_BYTES = MiB
 export const DEFAULT_MAX_REQUEST_BYTES = 5 * MiB
 export const MAX_BYTES = 10 * MiB
 
-export const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['region'],
-  // `properties: { x: true }` repeats the name for ajv's strictRequired; the real definitions are below.
-  anyOf: [
-    { required: ['stream_name'], properties: { stream_name: true } },
-    { required: ['stream_arn'], properties: { stream_arn: true } },
-  ],
-  ...awsCredentialRules,
-  properties: {
-    stream_name: {
-      type: 'string',
-      pattern: '^[a-zA-Z0-9_.-]{1,128}$',
-      description: 'Name of the Kinesis data stream (or give stream_arn).',
-    },
-    stream_arn: {
-      type: 'string',
-      pattern: '^arn:aws.*:kinesis:.*:[0-9]{12}:stream/\\S+$',
-      description: 'ARN of the stream; AWS recommends it over the name. Either this or stream_name.',
-    },
+export const settingsSchema = ConnectorSettings(
+  {
+    stream_name: Type.Optional(
+      Type.String({
+        pattern: '^[a-zA-Z0-9_.-]{1,128}$',
+        description: 'Name of the Kinesis data stream (or give stream_arn).',
+      }),
+    ),
+    stream_arn: Type.Optional(
+      Type.String({
+        pattern: '^arn:aws.*:kinesis:.*:[0-9]{12}:stream/\\S+$',
+        description: 'ARN of the stream; AWS recommends it over the name. Either this or stream_name.',
+      }),
+    ),
     ...awsSettingsProperties,
-    partition_key: {
-      type: 'string',
-      enum: ['view_id', 'session_id', 'event_id'],
+    partition_key: StringEnum(['view_id', 'session_id', 'event_id'] as const, {
       default: 'view_id',
       description:
         'Event field used as the partition key: view_id keeps the events of a view on one shard, in order; ' +
         'event_id spreads them evenly.',
-    },
-    max_records: {
-      type: 'integer',
+    }),
+    max_records: Type.Integer({
       minimum: 1,
       maximum: MAX_RECORDS,
       default: MAX_RECORDS,
       description: 'Most records in one PutRecords request (Kinesis: 500).',
-    },
-    max_request_bytes: {
-      type: 'integer',
+    }),
+    max_request_bytes: Type.Integer({
       minimum: 1024,
       maximum: MAX_BYTES,
       default: DEFAULT_MAX_REQUEST_BYTES,
       description:
         'Most data + partition-key bytes in one request. 5 MiB is accepted everywhere; the current API reference ' +
         'allows 10 MiB.',
-    },
-    max_record_bytes: {
-      type: 'integer',
+    }),
+    max_record_bytes: Type.Integer({
       minimum: 1024,
       maximum: MAX_BYTES,
       default: DEFAULT_MAX_RECORD_BYTES,
       description:
         "The stream's maximum record size (data + partition key): 1 MiB unless raised with UpdateMaxRecordSize. " +
         'Larger events are dead-lettered without being sent.',
-    },
-    exclude_types: excludeTypesProperty,
+    }),
   },
-} as const
+  {
+    ...awsSchemaOptions,
+    // `properties: { x: true }` repeats the name for ajv's strictRequired; the real definitions are above.
+    anyOf: [
+      { required: ['stream_name'], properties: { stream_name: true } },
+      { required: ['stream_arn'], properties: { stream_arn: true } },
+    ],
+  },
+)
+export type KinesisSettings = Static<typeof settingsSchema>
 
 export function kinesisRecordBytes(record: KinesisRecord): number {
   return Buffer.byteLength(record.data) + Buffer.byteLength(record.partitionKey)
+}
+
+/** The PutRecords input for `records`: what `plan` shows and `send` sends. */
+export function putRecordsInput(records: KinesisRecord[], settings: KinesisSettings): PutRecordsCommandInput {
+  return {
+    ...(settings.stream_arn === undefined ? {} : { StreamARN: settings.stream_arn }),
+    ...(settings.stream_name === undefined ? {} : { StreamName: settings.stream_name }),
+    Records: records.map((record) => ({ Data: Buffer.from(record.data), PartitionKey: record.partitionKey })),
+  }
 }
 
 export default defineConnector<KinesisSettings, KinesisRecord, KinesisResources>({
@@ -113,13 +106,10 @@ export default defineConnector<KinesisSettings, KinesisRecord, KinesisResources>
   },
 
   // Kinesis has no idempotency key: every record carries its event_id for consumers to dedupe on.
-  dedupeKey: (event) => event.event_id,
-
-  transform(event, settings) {
-    const data = eventJson(event, settings)
-    if (data === SKIP) return SKIP
-    return { data, partitionKey: String(event[settings.partition_key]) }
-  },
+  transform: (event, settings) => ({
+    data: eventJson(event),
+    partitionKey: String(event[settings.partition_key]),
+  }),
 
   recordBytes: kinesisRecordBytes,
 
@@ -131,25 +121,15 @@ export default defineConnector<KinesisSettings, KinesisRecord, KinesisResources>
     resources.client.destroy()
   },
 
-  send(batch, ctx) {
-    const { settings, resources } = ctx
-    return putRecords(batch, {
-      recordBytes: kinesisRecordBytes,
-      maxRecordBytes: settings.max_record_bytes,
-      async put(records) {
-        const response = await resources.client.send(
-          new PutRecordsCommand({
-            ...(settings.stream_arn === undefined ? {} : { StreamARN: settings.stream_arn }),
-            ...(settings.stream_name === undefined ? {} : { StreamName: settings.stream_name }),
-            Records: records.map((record) => ({
-              Data: Buffer.from(record.data),
-              PartitionKey: record.partitionKey,
-            })),
-          }),
-          { abortSignal: ctx.signal },
-        )
-        return response.Records ?? []
-      },
-    })
-  },
+  ...putRecordsCalls({
+    service: 'kinesis',
+    operation: 'PutRecords',
+    resource: (settings) => settings.stream_arn ?? `stream/${settings.stream_name}`,
+    recordBytes: kinesisRecordBytes,
+    input: putRecordsInput,
+    put: (input, ctx) =>
+      ctx.resources.client
+        .send(new PutRecordsCommand(input), { abortSignal: ctx.signal })
+        .then((response) => response.Records ?? []),
+  }),
 })

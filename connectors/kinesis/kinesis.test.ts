@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { pino } from 'pino'
-import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
-import { isRecord, parseJson, type StandIn, startStandIn } from '../../test/stand-ins/recorder.ts'
-import { CONFIG_RETRY_MS } from '../aws/outcomes.ts'
-import { acceptsSettings, settingsFrom } from '../aws/testing.ts'
+import { awsJsonError } from '../../test/stand-ins/aws-faults.ts'
+import { RESOURCE_RETRY_MS } from '../aws/outcomes.ts'
+import { acceptsSettings, pausedForCredentials, settingsFrom } from '../aws/testing.ts'
 import kinesis, {
   DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -17,7 +15,13 @@ import kinesis, {
   kinesisRecordBytes,
   settingsSchema,
 } from './index.ts'
-import { type Kinesalite, startKinesalite, TEST_AWS } from './testing.ts'
+import {
+  type Kinesalite,
+  type KinesisProxy,
+  startKinesalite,
+  startKinesisProxy,
+  TEST_AWS,
+} from './testing.ts'
 
 const MiB = 1024 * 1024
 
@@ -46,7 +50,6 @@ describe('kinesis settings and transform', () => {
       max_records: 500,
       max_request_bytes: 5 * MiB,
       max_record_bytes: MiB,
-      exclude_types: [],
     })
   })
 
@@ -57,8 +60,6 @@ describe('kinesis settings and transform', () => {
     expect(kinesis.transform(event, settings({ partition_key: 'session_id' }))).toMatchObject({
       partitionKey: event.session_id,
     })
-    expect(kinesis.transform(event, settings({ exclude_types: ['buffer_start'] }))).toBe(SKIP)
-    expect(kinesis.dedupeKey(event)).toBe(event.event_id)
   })
 
   it('counts the partition key in the record size and keeps requests within 500 records / 5 MiB', () => {
@@ -71,80 +72,6 @@ describe('kinesis settings and transform', () => {
   })
 })
 
-interface KinesisProxy extends StandIn {
-  /** The next PutRecords request fails the records at these positions with these error codes. */
-  failRecordsOfNextRequest(failures: Record<number, string>): void
-}
-
-/**
- * A fault layer in front of kinesalite, which has no throttling and no partial failures: records chosen by
- * the test are answered with a per-record ErrorCode and not forwarded (so they are really not stored), the
- * others go to kinesalite. It also enforces the request limit kinesalite lacks: more than 5 MiB of data and
- * partition keys → 400 InvalidArgumentException "Records size exceeds 5 MB limit".
- */
-async function startFaultProxy(target: string): Promise<KinesisProxy> {
-  const pending: Map<number, string>[] = []
-  const base = await startStandIn({
-    faultBody: (status) =>
-      status >= 500
-        ? { __type: 'InternalFailureException', message: 'Internal Service Failure' }
-        : { __type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for stream events' },
-    routes(app) {
-      app.post('/', async (req, reply) => {
-        const parsed = parseJson(req.body as Buffer)
-        const body = parsed.ok && isRecord(parsed.value) ? parsed.value : {}
-        const records = Array.isArray(body.Records)
-          ? (body.Records as { Data: string; PartitionKey: string }[])
-          : []
-        const size = records.reduce(
-          (sum, r) => sum + Buffer.from(r.Data, 'base64').length + Buffer.byteLength(r.PartitionKey),
-          0,
-        )
-        if (size > 5 * MiB) {
-          return reply
-            .code(400)
-            .send({ __type: 'InvalidArgumentException', message: 'Records size exceeds 5 MB limit' })
-        }
-        const failures = pending.shift() ?? new Map<number, string>()
-        const kept = records.filter((_, i) => !failures.has(i))
-        let stored: { FailedRecordCount: number; Records: unknown[] } = { FailedRecordCount: 0, Records: [] }
-        if (kept.length > 0) {
-          const headers: Record<string, string> = {}
-          for (const name of ['content-type', 'x-amz-target', 'x-amz-date', 'authorization']) {
-            headers[name] = String(req.headers[name])
-          }
-          const res = await request(target, {
-            method: 'POST',
-            headers,
-            body: JSON.stringify({ ...body, Records: kept }),
-          })
-          const text = await res.body.text()
-          if (res.statusCode !== 200) return reply.code(res.statusCode).send(text)
-          stored = JSON.parse(text)
-        }
-        let next = 0
-        const results = records.map((_, i) => {
-          const code = failures.get(i)
-          if (code === undefined) return stored.Records[next++]
-          const message = code === 'InternalFailure' ? 'Internal Service Failure' : `${code} for shard 0`
-          return { ErrorCode: code, ErrorMessage: message }
-        })
-        return reply
-          .header('content-type', 'application/x-amz-json-1.1')
-          .send(
-            JSON.stringify({ FailedRecordCount: stored.FailedRecordCount + failures.size, Records: results }),
-          )
-      })
-    },
-  })
-  return {
-    ...base,
-    failRecordsOfNextRequest(failures) {
-      pending.push(new Map(Object.entries(failures).map(([i, code]) => [Number(i), code])))
-    },
-  }
-}
-
 describe('kinesis send against kinesalite', () => {
   const log = pino({ level: 'silent' })
   const agent = makeAgent()
@@ -155,7 +82,7 @@ describe('kinesis send against kinesalite', () => {
 
   beforeAll(async () => {
     server = await startKinesalite()
-    proxy = await startFaultProxy(server.endpoint)
+    proxy = await startKinesisProxy(server.endpoint)
     viaProxy = settings({ endpoint: proxy.url })
     resources = (await kinesis.open?.(viaProxy, { log, name: 'kinesis' })) as KinesisResources
   })
@@ -200,12 +127,37 @@ describe('kinesis send against kinesalite', () => {
     expect(firstView.map((r) => r.event.seq)).toEqual([...Array(12).keys()])
   })
 
-  it('retries only the records with a per-record ErrorCode; resending them stores each event once', async () => {
-    const stream = await newStream()
+  it('plans exactly the PutRecords input send puts, without a client', async () => {
+    const stream = await newStream(1)
     const config = { ...viaProxy, stream_name: stream }
-    const events = makeView(6)
-    proxy.failRecordsOfNextRequest({ 1: 'ProvisionedThroughputExceededException', 4: 'InternalFailure' })
-    const outcomes = await send(config, events)
+    const events = makeView(3)
+    const [call] = await kinesis.plan(makeBatch(kinesis, config, events), config)
+    expect(call?.kind === 'sdk' && call.params).toEqual({
+      StreamName: stream,
+      Records: events.map((e) => ({ Data: JSON.stringify(e), PartitionKey: e.view_id })),
+    })
+    expect(call).toMatchObject({
+      kind: 'sdk',
+      client: '@aws-sdk/client-kinesis',
+      operation: 'PutRecords',
+      target: `stream/${stream} via ${proxy.url}`,
+    })
+    await send(config, events)
+    const wire = JSON.parse(proxy.received.at(-1)?.rawBody.toString('utf8') ?? '{}')
+    expect(wire.Records.map((r: { Data: string }) => Buffer.from(r.Data, 'base64').toString())).toEqual(
+      events.map((e) => JSON.stringify(e)),
+    )
+    expect(wire.StreamName).toBe(stream)
+  })
+
+  it('retries the records with either documented per-record ErrorCode, with the runtime backoff', async () => {
+    const stream = await newStream()
+    const codes: Record<number, string> = {
+      1: 'ProvisionedThroughputExceededException',
+      4: 'InternalFailure',
+    }
+    proxy.failNextRecords(({ index }) => codes[index])
+    const outcomes = await send({ ...viaProxy, stream_name: stream }, makeView(6))
     expect(outcomes.map((o) => o.kind)).toEqual([
       'delivered',
       'retry',
@@ -214,39 +166,41 @@ describe('kinesis send against kinesalite', () => {
       'retry',
       'delivered',
     ])
-    expect(outcomes[1]).toMatchObject({
-      reason: expect.stringContaining('ProvisionedThroughputExceededException'),
+    expect(outcomes[1]).toEqual({
+      kind: 'retry',
+      reason: 'ProvisionedThroughputExceededException: ProvisionedThroughputExceededException for shard 0',
     })
-    expect(outcomes[1]).not.toHaveProperty('afterMs')
+    expect(outcomes[4]).toEqual({ kind: 'retry', reason: 'InternalFailure: Internal Service Failure' })
     expect((await stored(stream)).length).toBe(4)
-
-    const again = await send(config, [events[1], events[4]] as EnrichedEvent[])
-    expect(again.map((o) => o.kind)).toEqual(['delivered', 'delivered'])
-    const ids = (await stored(stream)).map((r) => r.event.event_id).sort()
-    expect(ids).toEqual(events.map((e) => e.event_id).sort())
   })
 
-  it('maps whole-request errors: throttling and 5xx retry, a missing stream pauses, network errors throw', async () => {
+  it('reads the error code, not the status: denied access pauses, a missing stream retries slowly', async () => {
     const stream = await newStream(1)
     const config = { ...viaProxy, stream_name: stream }
-    proxy.script.failNext(1, 400)
-    const throttled = await send(config, makeView(3))
-    expect(throttled).toEqual(
-      Array.from({ length: 3 }, () => expect.objectContaining({ kind: 'retry', status: 400 })),
+    // AWS answers AccessDeniedException and ExpiredTokenException with HTTP 400 (CommonErrors).
+    proxy.script.failNext(
+      1,
+      400,
+      awsJsonError('AccessDeniedException', 'not authorized to perform: kinesis:PutRecords'),
     )
-    expect(throttled[0]?.kind === 'retry' && throttled[0].reason).toMatch(
-      /^ProvisionedThroughputExceededException/,
+    proxy.script.failNext(
+      1,
+      400,
+      awsJsonError('ExpiredTokenException', 'The security token included in the request is expired'),
     )
-
-    proxy.script.failNext(1, 500)
-    expect((await send(config, makeView(2))).map((o) => o.kind)).toEqual(['retry', 'retry'])
-
+    for (const code of ['AccessDeniedException', 'ExpiredTokenException']) {
+      const denied = await send(config, makeView(2))
+      expect(denied).toEqual(pausedForCredentials(2, 400, code))
+    }
+    // kinesalite's own answer for an unknown stream.
     const missing = await send({ ...config, stream_name: 'no-such-stream' }, makeView(2))
-    expect(missing[0]).toMatchObject({ kind: 'retry', afterMs: CONFIG_RETRY_MS, status: 400 })
+    expect(missing[0]).toMatchObject({ kind: 'retry', afterMs: RESOURCE_RETRY_MS, status: 400 })
     expect(missing[0]?.kind === 'retry' && missing[0].reason).toMatch(/^ResourceNotFoundException/)
-
-    proxy.script.resetNext(1)
-    await expect(send(config, makeView(2))).rejects.toThrow()
+    // A throttled request without a wait hint leaves the wait to the runtime's backoff.
+    proxy.script.failNext(1, 400, awsJsonError('ProvisionedThroughputExceededException', 'Rate exceeded'))
+    const throttled = await send(config, makeView(1))
+    expect(throttled[0]).toMatchObject({ kind: 'retry', status: 400 })
+    expect(throttled[0]).not.toHaveProperty('afterMs')
     expect(await stored(stream)).toEqual([])
   })
 

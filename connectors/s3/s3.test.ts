@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
+import { gzipSync } from 'node:zlib'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
-import { type StandIn, startStandIn } from '../../test/stand-ins/recorder.ts'
-import { CONFIG_RETRY_MS } from '../aws/outcomes.ts'
+import { s3XmlError, startFaultProxy } from '../../test/stand-ins/aws-faults.ts'
+import type { StandIn } from '../../test/stand-ins/recorder.ts'
+import { RESOURCE_RETRY_MS } from '../aws/outcomes.ts'
 import { acceptsSettings, settingsFrom } from '../aws/testing.ts'
 import s3, { objectKey, type S3Resources, type S3Settings, settingsSchema } from './index.ts'
 import { type LocalS3, S3RVER_AWS, startS3rver } from './testing.ts'
@@ -46,9 +47,8 @@ describe('s3 settings, transform and keys', () => {
 
   it('writes each enriched event as one NDJSON line', () => {
     const event = makeEvent({ type: 'seek_end' })
-    expect(s3.transform(event, settings())).toBe(JSON.stringify(event))
-    expect(s3.transform(event, settings({ exclude_types: ['seek_end'] }))).toBe(SKIP)
-    expect(s3.recordBytes?.('{"é":1}')).toBe(9)
+    expect(s3.transform(event, settings())).toBe(`${JSON.stringify(event)}\n`)
+    expect(s3.recordBytes?.('{"é":1}\n')).toBe(9)
   })
 
   it('derives the key from the events only: same events, same key, whatever their order', () => {
@@ -117,11 +117,34 @@ describe('s3 send against s3rver', () => {
     expect(await server.readObjects(bucket)).toHaveLength(2)
   })
 
-  it('pauses on a missing bucket or unknown credentials, and throws on network errors', async () => {
+  it('plans the PutObject send makes: bucket, key, content type, and the body as its size and lines', async () => {
+    const bucket = await newBucket()
+    const events = makeView(4)
+    const s = { ...config, bucket }
+    const [call] = await s3.plan(makeBatch(s3, s, events), s)
+    const key = objectKey(s.prefix, events)
+    const lines = events.map((e) => `${JSON.stringify(e)}\n`)
+    expect(call).toEqual({
+      kind: 'sdk',
+      client: '@aws-sdk/client-s3',
+      operation: 'PutObject',
+      target: `s3://${bucket}/${key} via ${server.endpoint}`,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        ContentType: 'application/gzip',
+        Body: { gzip_bytes: gzipSync(lines.join('')).length, ndjson_lines: lines },
+      },
+    })
+    await send(events, { bucket })
+    expect(await server.readObjects(bucket)).toEqual([expect.objectContaining({ key, text: lines.join('') })])
+  })
+
+  it('retries a missing bucket slowly and pauses on a key S3 does not know', async () => {
     const missing = await send(makeView(2), { bucket: 'no-such-bucket' })
     expect(missing).toEqual([
-      expect.objectContaining({ kind: 'retry', status: 404, afterMs: CONFIG_RETRY_MS }),
-      expect.objectContaining({ kind: 'retry', status: 404, afterMs: CONFIG_RETRY_MS }),
+      expect.objectContaining({ kind: 'retry', status: 404, afterMs: RESOURCE_RETRY_MS }),
+      expect.objectContaining({ kind: 'retry', status: 404, afterMs: RESOURCE_RETRY_MS }),
     ])
     expect(missing[0]?.kind === 'retry' && missing[0].reason).toMatch(/^NoSuchBucket/)
 
@@ -134,62 +157,43 @@ describe('s3 send against s3rver', () => {
     const other = (await s3.open?.(stranger, { log, name: 's3' })) as S3Resources
     const denied = await send(makeView(2), { bucket }, other)
     await s3.close?.(other)
-    expect(denied[0]).toMatchObject({ kind: 'retry', status: 403, afterMs: CONFIG_RETRY_MS })
-
-    const closed = settings({ endpoint: 'http://127.0.0.1:9', force_path_style: true })
-    const unreachable = (await s3.open?.(closed, { log, name: 's3' })) as S3Resources
-    await expect(send(makeView(1), { bucket }, unreachable)).rejects.toThrow()
-    await s3.close?.(unreachable)
+    expect(denied[0]).toMatchObject({
+      kind: 'paused',
+      cause: 'credentials',
+      status: 403,
+      reason: expect.stringMatching(/^InvalidAccessKeyId/),
+    })
     expect(await server.readObjects(bucket)).toEqual([])
   })
-})
 
-describe('s3 error responses', () => {
-  const agent = makeAgent()
-  let standIn: StandIn
-  let resources: S3Resources
-  let config: S3Settings
-
-  beforeAll(async () => {
-    // Only the scripted S3 error answers matter here; s3rver cannot produce them.
-    standIn = await startStandIn({
-      routes(app) {
-        app.put('/*', async (_request, reply) => reply.code(200).send(''))
-      },
-    })
-    config = settings({ endpoint: standIn.url, force_path_style: true })
-    resources = (await s3.open?.(config, { log, name: 's3' })) as S3Resources
-  })
-  afterAll(async () => {
-    if (resources) await s3.close?.(resources)
-    await standIn?.close()
-    await agent.close()
-  })
-
-  const s3Error = (code: string, message: string) => ({
-    headers: { 'content-type': 'application/xml' },
-    body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
-  })
-
-  it('retries SlowDown and InternalError, rejects other client errors', async () => {
-    const send = () => s3.send(makeBatch(s3, config, makeView(2)), makeContext(config, agent, { resources }))
-    standIn.script.failNext(1, 503, s3Error('SlowDown', 'Please reduce your request rate.'))
-    expect(await send()).toEqual([
-      { kind: 'retry', status: 503, reason: 'SlowDown: Please reduce your request rate.' },
-      { kind: 'retry', status: 503, reason: 'SlowDown: Please reduce your request rate.' },
-    ])
-    standIn.script.failNext(1, 500, s3Error('InternalError', 'We encountered an internal error.'))
-    expect((await send()).map((o) => o.kind)).toEqual(['retry', 'retry'])
-    standIn.script.failNext(
-      1,
-      400,
-      s3Error('InvalidStorageClass', 'The storage class you specified is not valid'),
-    )
-    expect((await send())[0]).toMatchObject({
-      kind: 'rejected',
-      status: 400,
-      reason: expect.stringMatching(/^InvalidStorageClass/),
-    })
-    expect((await send()).map((o) => o.kind)).toEqual(['delivered', 'delivered'])
+  it('rejects a request S3 refuses for its content, and pauses on a 403 of any code', async () => {
+    const proxy: StandIn = await startFaultProxy(server.endpoint)
+    const viaProxy = settings({ endpoint: proxy.url, force_path_style: true })
+    const proxied = (await s3.open?.(viaProxy, { log, name: 's3' })) as S3Resources
+    try {
+      const bucket = await newBucket()
+      proxy.script.failNext(
+        1,
+        400,
+        s3XmlError('InvalidStorageClass', 'The storage class you specified is not valid'),
+      )
+      expect((await send(makeView(2), { bucket }, proxied))[0]).toMatchObject({
+        kind: 'rejected',
+        status: 400,
+        reason: expect.stringMatching(/^InvalidStorageClass/),
+      })
+      proxy.script.failNext(1, 403, s3XmlError('AccountProblem', 'There is a problem with your AWS account'))
+      expect((await send(makeView(1), { bucket }, proxied))[0]).toMatchObject({
+        kind: 'paused',
+        cause: 'credentials',
+      })
+      expect((await send(makeView(2), { bucket }, proxied)).map((o) => o.kind)).toEqual([
+        'delivered',
+        'delivered',
+      ])
+    } finally {
+      await s3.close?.(proxied)
+      await proxy.close()
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
+import { awsJsonError } from './aws-faults.ts'
 import {
   bodyBytes,
   isRecord,
@@ -58,6 +59,8 @@ export interface FirehoseStandIn extends StandIn {
   records: StoredRecord[]
   /** The accepted records' data as text, in order. */
   texts(stream?: string): string[]
+  /** The records' data of each PutRecordBatch request received, as text, faulted requests included. */
+  requestedTexts(): string[][]
   /**
    * The next `count` records for which `where` holds (all records by default) fail with `errorCode`; the
    * other records of their requests are stored.
@@ -81,12 +84,8 @@ interface AwsError {
 }
 
 function sendError(reply: FastifyReply, status: number, error: AwsError) {
-  return reply
-    .code(status)
-    .header('content-type', AMZ_JSON)
-    .header('x-amzn-requestid', randomUUID())
-    .header('x-amzn-errortype', error.type)
-    .send(JSON.stringify({ __type: error.type, message: error.message }))
+  const answer = awsJsonError(error.type, error.message)
+  return reply.code(status).headers(answer.headers).send(answer.body)
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -297,6 +296,14 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
     ...base,
     endpoint: base.url,
     records,
+    requestedTexts: () =>
+      base.received.map((request) => {
+        const parsed = parseJson(request.rawBody)
+        const entries = parsed.ok && isRecord(parsed.value) ? parsed.value.Records : undefined
+        return Array.isArray(entries)
+          ? entries.map((entry) => (decodeBase64(isRecord(entry) ? entry.Data : undefined) ?? '').toString())
+          : []
+      }),
     texts: (stream) =>
       records.filter((r) => stream === undefined || r.stream === stream).map((r) => r.data.toString('utf8')),
     failNextRecords(

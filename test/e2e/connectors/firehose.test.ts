@@ -6,19 +6,14 @@ import { connectorPipeline } from './connector-pipeline.ts'
 
 const KEYS = { accessKeyId: 'AKIDFIREHOSEE2E001', secretAccessKey: 'firehose-e2e-secret' }
 const STREAM = 'player-events-e2e'
+const AWS = { region: 'eu-west-1', access_key_id: KEYS.accessKeyId, secret_access_key: KEYS.secretAccessKey }
 
 const e2e = connectorPipeline(
   () => startFirehoseStandIn({ ...KEYS, region: 'eu-west-1', streams: [STREAM] }),
   (firehose) => ({
     name: 'firehose',
     type: 'firehose',
-    settings: {
-      region: 'eu-west-1',
-      delivery_stream_name: STREAM,
-      endpoint: firehose.endpoint,
-      access_key_id: KEYS.accessKeyId,
-      secret_access_key: KEYS.secretAccessKey,
-    },
+    settings: { ...AWS, delivery_stream_name: STREAM, endpoint: firehose.endpoint },
   }),
 )
 

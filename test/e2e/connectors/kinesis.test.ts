@@ -15,13 +15,7 @@ const e2e = connectorPipeline(
   (kinesis) => ({
     name: 'kinesis',
     type: 'kinesis',
-    settings: {
-      region: TEST_AWS.region,
-      stream_name: stream,
-      endpoint: kinesis.endpoint,
-      access_key_id: TEST_AWS.access_key_id,
-      secret_access_key: TEST_AWS.secret_access_key,
-    },
+    settings: { ...TEST_AWS, stream_name: stream, endpoint: kinesis.endpoint },
   }),
 )
 

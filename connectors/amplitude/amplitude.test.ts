@@ -81,7 +81,10 @@ describe('amplitude transform', () => {
   it('refuses an event without a user or device id alone, before any request', async () => {
     const config = settings({ server_url: 'http://127.0.0.1:9/never' })
     const batch = makeBatch(amplitude, config, [makeEvent({ user: undefined })])
-    expect(await amplitude.plan(batch, config)).toEqual([])
+    const refusal = 'no usable user.id or user.anonymous_id: Amplitude needs a user or a device id'
+    expect(await amplitude.plan(batch, config)).toEqual([
+      { kind: 'refused', event_id: batch[0]?.event.event_id, reason: refusal },
+    ])
     const outcomes = await amplitude.send(batch, makeContext(config, new MockAgent()))
     expect(outcomes).toEqual([
       {

@@ -4,9 +4,7 @@ import { makeEvent } from '../../test/fixtures/events.ts'
 import { compress } from './compression.ts'
 import { eventTimeMs, group, integerMs, msToSeconds, nonEmptyString } from './event-fields.ts'
 import { eventTypeName, videoTitle } from './event-naming.ts'
-import { sendPrechecked } from './send-prechecked.ts'
 import { sessionStartMs, uuidV7Ms } from './session-start.ts'
-import { tooLargeResult } from './too-large.ts'
 
 // 0x019ca9450a00 = 1772366400000 ms = 2026-03-01T12:00:00Z
 const V7 = '019ca945-0a00-7abc-8def-0123456789ab'
@@ -57,37 +55,6 @@ describe('session start', () => {
 })
 
 describe('sending', () => {
-  it('rejects refused items without a request, sends the rest and keeps the batch order', async () => {
-    const sent: number[][] = []
-    const outcomes = await sendPrechecked(
-      [1, 20, 3, 40, 5],
-      (n) => (n > 10 ? `${n} is too big` : undefined),
-      async (part) => {
-        sent.push(part)
-        return { outcomes: part.map(() => ({ kind: 'delivered' as const })), tooLarge: part.length > 1 }
-      },
-    )
-    expect(outcomes).toEqual([
-      { kind: 'delivered' },
-      { kind: 'rejected', reason: '20 is too big' },
-      { kind: 'delivered' },
-      { kind: 'rejected', reason: '40 is too big' },
-      { kind: 'delivered' },
-    ])
-    // Split in halves after "too large": [1,3,5] → [1,3] → [1], [3]; [5].
-    expect(sent).toEqual([[1, 3, 5], [1, 3], [1], [3], [5]])
-  })
-
-  it('reads a 413 as "split and resend", rejected for a single item', () => {
-    expect(tooLargeResult(2, 'X 413', 'too big')).toEqual({
-      tooLarge: true,
-      outcomes: [
-        { kind: 'rejected', reason: 'X 413', status: 413, body: 'too big' },
-        { kind: 'rejected', reason: 'X 413', status: 413, body: 'too big' },
-      ],
-    })
-  })
-
   it('compresses bodies with gzip or deflate, or leaves them as they are', async () => {
     expect(gunzipSync(await compress('{"a":1}', 'gzip')).toString()).toBe('{"a":1}')
     expect(inflateSync(await compress('{"a":1}', 'deflate')).toString()).toBe('{"a":1}')

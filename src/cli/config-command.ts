@@ -72,13 +72,11 @@ export function registerConfigCommands(program: Command) {
         loaded.sources.map((s) => s.name),
       )
       if ('droppedBy' in preview) {
-        const why =
-          preview.droppedBy === 'refused'
-            ? 'refused by the connector before any request (see its README)'
-            : `dropped by its ${preview.droppedBy} stage`
-        console.log(
-          `${o.connector} would not ${preview.droppedBy === 'refused' ? 'send' : 'receive'} this event: ${why}`,
-        )
+        console.log(`${o.connector} would not receive this event: dropped by its ${preview.droppedBy} stage`)
+        return
+      }
+      if ('refused' in preview) {
+        console.log(`${o.connector} would not send this event, and would dead-letter it: ${preview.refused}`)
         return
       }
       for (const call of preview.calls) {

@@ -3,7 +3,7 @@ import type { ConnectorConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
 import { compilePipeline } from '../pipeline/compile-pipeline.ts'
 import type { StageName } from '../pipeline/stages.ts'
-import { type PlannedCall, SKIP } from '../worker/connector.ts'
+import { type HttpCall, type SdkCall, SKIP } from '../worker/connector.ts'
 import type { AnyConnector } from '../worker/connector-worker.ts'
 
 const SECRET_KEY = /key|secret|token|password|credential/i
@@ -46,7 +46,10 @@ export interface PreviewedCall {
   body: string
 }
 
-export type Preview = { calls: PreviewedCall[] } | { droppedBy: StageName | 'transform' | 'refused' }
+export type Preview =
+  | { calls: PreviewedCall[] }
+  | { droppedBy: StageName | 'transform' }
+  | { refused: string }
 
 /**
  * Runs a connector's pipeline (routing, filters, sampling, privacy, mapping), transform and `plan` for one
@@ -68,13 +71,14 @@ export async function previewRequests(
   const record = connector.transform(event, settings)
   if (record === SKIP) return { droppedBy: 'transform' }
   const planned = await connector.plan([{ record, event, dedupeKey: event.event_id }], settings)
-  if (planned.length === 0) return { droppedBy: 'refused' }
+  const refusal = planned.find((call) => call.kind === 'refused')
+  if (refusal?.kind === 'refused') return { refused: refusal.reason }
   const secrets = secretsOf(config.settings, connector.settingsSchema as SchemaNode)
   const mask = (text: string) => secrets.reduce((out, s) => out.replaceAll(s, '***'), text)
-  return { calls: planned.map((call) => printable(call, mask)) }
+  return { calls: planned.flatMap((call) => (call.kind === 'refused' ? [] : [printable(call, mask)])) }
 }
 
-function printable(call: PlannedCall, mask: (text: string) => string): PreviewedCall {
+function printable(call: HttpCall | SdkCall, mask: (text: string) => string): PreviewedCall {
   if (call.kind === 'sdk') {
     return {
       title: mask(`${call.client} ${call.operation} → ${call.target}`),

@@ -88,7 +88,14 @@ export interface SdkCall {
   params: unknown
 }
 
-export type PlannedCall = HttpCall | SdkCall
+/** An item `send` would refuse without any call (the vendor would refuse it, or lose it), and why. */
+export interface Refusal {
+  kind: 'refused'
+  event_id: string
+  reason: string
+}
+
+export type PlannedCall = HttpCall | SdkCall | Refusal
 
 export interface ConnectorDefinition<
   Settings = Record<string, unknown>,

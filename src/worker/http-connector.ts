@@ -8,6 +8,7 @@ import {
   defineConnector,
   type HttpCall,
   type Outcome,
+  type PlannedCall,
   type SendContext,
   type Skip,
 } from './connector.ts'
@@ -163,8 +164,14 @@ export function defineHttpConnector<Settings, VendorRecord>(
     transform: (event, settings) => spec.transform(event, settings),
 
     async plan(batch, settings) {
-      const kept = batch.filter((item) => refusal(settings, Date.now())(item) === undefined)
-      return kept.length === 0 ? [] : [toCall(await spec.request(kept, settings))]
+      const refuse = refusal(settings, Date.now())
+      const refused: PlannedCall[] = []
+      const kept = batch.filter((item) => {
+        const reason = refuse(item)
+        if (reason !== undefined) refused.push({ kind: 'refused', event_id: item.event.event_id, reason })
+        return reason === undefined
+      })
+      return kept.length === 0 ? refused : [...refused, toCall(await spec.request(kept, settings))]
     },
 
     send(batch, ctx: SendContext<Settings>) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
@@ -28,16 +28,18 @@ connectors:
 `,
 )
 
-const preview = (connector: string) =>
-  framewire(
-    'config',
-    'test',
-    config,
-    '--connector',
-    connector,
-    '--event',
-    'collectors-schema/examples/buffer_start.json',
-  )
+// The dictionary's example, from a viewer with a pseudonymous id as a collector sends it.
+const sample = join(dir, 'buffer_start.json')
+writeFileSync(
+  sample,
+  JSON.stringify({
+    ...JSON.parse(readFileSync('collectors-schema/examples/buffer_start.json', 'utf8')),
+    user: { anonymous_id: 'anon-7f3c2a9e' },
+  }),
+)
+
+const preview = (connector: string, event = sample) =>
+  framewire('config', 'test', config, '--connector', connector, '--event', event)
 
 it('config validate accepts a valid file and points at the line and column of a bad one', () => {
   const ok = framewire('config', 'validate', config)
@@ -104,6 +106,14 @@ it('config test prints the exact request with secrets masked, without touching t
     event_type: 'Video Buffer Start',
     insert_id: '8f14e45f-ceea-467f-a0e6-000000000011',
   })
+})
+
+it('config test says when the connector would refuse the event, and why', () => {
+  const res = preview('amp', 'collectors-schema/examples/buffer_start.json')
+  expect(res.status).toBe(0)
+  expect(res.stdout.trim()).toBe(
+    'amp would not send this event, and would dead-letter it: no usable user.id or user.anonymous_id: Amplitude needs a user or a device id',
+  )
 })
 
 it('config test masks Basic auth, which carries the secret encoded', () => {

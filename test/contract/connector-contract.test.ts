@@ -146,9 +146,9 @@ describe.each(types)('%s keeps the connector contract', (type) => {
     })
     expect(opened).toBe(0)
     expect(planned.length).toBeGreaterThan(0)
-    expect(JSON.stringify(planned.map((c) => (c.kind === 'http' ? bodyText(c) : c.params)))).toContain(
-      batch[0]?.event.event_id,
-    )
+    expect(
+      JSON.stringify(planned.map((c) => (c.kind === 'http' ? bodyText(c) : c.kind === 'sdk' ? c.params : c))),
+    ).toContain(batch[0]?.event.event_id)
   })
 
   it('delivers a batch at the item limit, and one at the byte limit, in requests the vendor accepts', async () => {

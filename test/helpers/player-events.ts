@@ -19,14 +19,20 @@ export function playerEvent(type = 'heartbeat', overrides: Record<string, unknow
   return { ...structuredClone(example), event_id: randomUUID(), ...overrides }
 }
 
-/** A view: one event of each example type, in sequence, sharing ids. */
+/**
+ * A view: one event of each example type, in sequence, sharing ids, from one viewer whose pseudonymous id
+ * rides on every event, as a collector sends it (destinations such as Amplitude need a device id).
+ */
 export function playerView(size = 10, start = Date.now() - 60_000): PlayerEvent[] {
   const view_id = randomUUID()
   const session_id = randomUUID()
+  const anonymous_id = `anon-${randomUUID()}`
   const types = Object.keys(exampleEvents)
-  return Array.from({ length: size }, (_, seq) =>
-    playerEvent(types[seq % types.length], { view_id, session_id, seq, ts: start + seq * 1000 }),
-  )
+  return Array.from({ length: size }, (_, seq) => {
+    const type = types[seq % types.length] as string
+    const user = { ...(exampleEvents[type]?.user as object | undefined), anonymous_id }
+    return playerEvent(type, { view_id, session_id, seq, ts: start + seq * 1000, user })
+  })
 }
 
 export function envelope(events: unknown[], sentAt = Date.now()) {

@@ -23,9 +23,11 @@ function enrichedExamples(): EnrichedEvent[] {
     .sort()
     .map((file, i) => {
       const event = JSON.parse(readFileSync(EXAMPLES + file, 'utf8')) as EnrichedEvent
-      // As ingest would enrich it, with a recent time so Datadog's 18 h window accepts it.
+      // As ingest would enrich it, with a recent time so Datadog's 18 h window accepts it, from a viewer
+      // with a pseudonymous id as collectors send it (Amplitude needs a device id).
       return {
         ...event,
+        user: { ...(event.user as object | undefined), anonymous_id: 'anon-example-viewer' },
         ts_corrected: now - 60_000 + i,
         received_at: now - 59_000 + i,
         source: 'web-player',
@@ -58,7 +60,6 @@ describe('data dictionary examples', () => {
         region: 'us' as const,
         server_url: s.endpoint,
         event_naming: 'title' as const,
-        exclude_types: [],
         min_id_length: 5,
         forward_client_ip: false,
       }
@@ -93,7 +94,6 @@ describe('data dictionary examples', () => {
         ddsource: 'framewire',
         tags: [],
         compression: 'gzip' as const,
-        exclude_types: [],
       }
       for (const event of events) {
         const log = datadog.transform(event, config)
@@ -126,7 +126,6 @@ describe('data dictionary examples', () => {
         timeout_ms: 5_000,
         max_events: 500,
         max_body_bytes: 1_000_000,
-        exclude_types: [],
       }
       const outcomes = await webhook.send(makeBatch(webhook, config, events), makeContext(config, agent))
       expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)

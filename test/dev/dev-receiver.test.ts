@@ -25,9 +25,9 @@ describe('dev receiver', () => {
 
     expect(await send(settings({ secret: trusted }))).toEqual(Array(4).fill({ kind: 'delivered' }))
     const forged = await send(settings({ secret: secret() }))
-    expect(forged[0]).toMatchObject({ kind: 'rejected', status: 401 })
+    expect(forged[0]).toMatchObject({ kind: 'paused', cause: 'credentials', status: 401 })
     const unsigned = await send(settings({}))
-    expect(unsigned[0]).toMatchObject({ kind: 'rejected', status: 401 })
+    expect(unsigned[0]).toMatchObject({ kind: 'paused', cause: 'credentials', status: 401 })
     expect(receiver.counts).toEqual({ requests: 1, events: 4, refused: 2 })
   })
 })

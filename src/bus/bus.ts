@@ -29,6 +29,8 @@ export interface TopicSpec {
   topic: string
   partitions: number
   replicationFactor: number
+  /** Replicas an acks=all write needs (Kafka's min.insync.replicas); the embedded bus has one copy. */
+  minInsyncReplicas?: number
 }
 
 export interface ConsumeOptions {
@@ -48,6 +50,8 @@ export interface ConsumeOptions {
 export interface Subscription {
   /** Commits `nextOffset` (the first offset not yet done) for one partition. */
   commit(topic: string, partition: number, nextOffset: bigint): Promise<void>
+  /** False until the consumer first joined its group and got its partitions (or none). */
+  readonly joined: boolean
   pause(): void
   resume(): void
   stop(): Promise<void>
@@ -60,5 +64,7 @@ export interface Bus {
   subscribe(options: ConsumeOptions): Promise<Subscription>
   /** Rejects when the bus cannot currently accept writes. */
   ping(): Promise<void>
+  /** Brokers in the cluster, which bounds the replication factor; absent on a bus that keeps one copy. */
+  brokerCount?(): Promise<number>
   close(): Promise<void>
 }

@@ -90,6 +90,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
             topic: s.topic,
             numPartitions: s.partitions,
             replicationFactor: s.replicationFactor,
+            ...(s.minInsyncReplicas
+              ? { configEntries: [{ name: 'min.insync.replicas', value: String(s.minInsyncReplicas) }] }
+              : {}),
           })),
         })
         log.info({ topics: missing.map((s) => s.topic) }, 'created topics')
@@ -128,7 +131,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
       })
       let assigned = new Map<string, number[]>()
+      let joined = false
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        joined = true
         const next = new Map(Object.entries(payload.memberAssignment))
         for (const [topic, partitions] of assigned) {
           const kept = new Set(next.get(topic) ?? [])
@@ -166,6 +171,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       })
       const topicsOf = () => opts.topics.map((topic) => ({ topic }))
       const subscription: Subscription = {
+        get joined() {
+          return joined
+        },
         async commit(topic, partition, nextOffset) {
           await consumer.commitOffsets([{ topic, partition, offset: nextOffset.toString() }])
         },
@@ -182,6 +190,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
 
     async ping() {
       await admin((a) => a.describeCluster())
+    },
+
+    async brokerCount() {
+      return (await admin((a) => a.describeCluster())).brokers.length
     },
 
     async close() {

@@ -117,6 +117,13 @@ export const configSchema = {
           description: 'Largest request body, measured after decompression (413 past it).',
         },
         max_events: { ...positiveInt, default: 500, description: 'Largest number of events in one request.' },
+        shutdown_delay_ms: {
+          type: 'integer',
+          minimum: 0,
+          default: 5000,
+          description:
+            'On SIGTERM, /readyz answers 503 for this long before the server stops accepting connections, so a load balancer can drain it.',
+        },
         trust_proxy: {
           type: ['boolean', 'string'],
           default: false,
@@ -243,8 +250,15 @@ export const configSchema = {
         },
         replication_factor: {
           ...positiveInt,
-          default: 1,
-          description: 'Replication factor of those topics.',
+          default: 3,
+          description:
+            'Replication factor of those topics; at most the number of brokers (checked at start-up).',
+        },
+        min_insync_replicas: {
+          ...positiveInt,
+          default: 2,
+          description:
+            'min.insync.replicas of those topics: an acks=all write needs this many replicas; at most replication_factor.',
         },
       },
     },

@@ -140,6 +140,7 @@ export interface KafkaConfig {
   group_prefix: string
   partitions: number
   replication_factor: number
+  min_insync_replicas: number
 }
 
 export interface BusConfig {
@@ -190,6 +191,8 @@ export interface IngestConfig {
   body_limit_bytes: number
   /** Events per request. */
   max_events: number
+  /** How long /readyz answers 503 on SIGTERM before the server stops accepting connections. */
+  shutdown_delay_ms: number
   /** Trust X-Forwarded-For from these proxies (Fastify trustProxy). */
   trust_proxy: boolean | string
   under_pressure: {

@@ -58,13 +58,12 @@ export interface Subscription {
 }
 
 export interface Bus {
-  ensureTopics(specs: TopicSpec[]): Promise<void>
+  /** `beforeCreate` is told how many brokers are up before any topic is created, and may refuse. */
+  ensureTopics(specs: TopicSpec[], options?: { beforeCreate?(brokers: number): void }): Promise<void>
   /** Resolves only once every record is durably acknowledged; rejects if any is not. */
   append(records: OutgoingRecord[]): Promise<void>
   subscribe(options: ConsumeOptions): Promise<Subscription>
   /** Rejects when the bus cannot currently accept writes. */
   ping(): Promise<void>
-  /** Brokers in the cluster, which bounds the replication factor; absent on a bus that keeps one copy. */
-  brokerCount?(): Promise<number>
   close(): Promise<void>
 }

@@ -78,6 +78,52 @@ export async function postViews(
   return events
 }
 
+/** One answer of the load: when it came and its status (0: no answer, the connection failed). */
+export interface Answer {
+  at: number
+  status: number
+}
+
+/**
+ * Posts views of two players a request until stopped, from `loops` concurrent loops each pausing `pauseMs`
+ * between requests, remembering which events were acknowledged (202), which were only sent, and every answer.
+ */
+export function postUntilStopped(url: string, { loops = 4, pauseMs = 0 } = {}) {
+  const sent: PlayerEvent[] = []
+  const acknowledged: PlayerEvent[] = []
+  const answers: Answer[] = []
+  let stopped = false
+  const running = Array.from({ length: loops }, async () => {
+    while (!stopped) {
+      const batch = [...playerView(10), ...playerView(10)]
+      sent.push(...batch)
+      try {
+        const res = await request(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${WRITE_KEY}` },
+          body: JSON.stringify(envelope(batch)),
+        })
+        await res.body.text()
+        answers.push({ at: Date.now(), status: res.statusCode })
+        if (res.statusCode === 202) acknowledged.push(...batch)
+      } catch {
+        // The process was killed under this request: it was never acknowledged.
+        answers.push({ at: Date.now(), status: 0 })
+      }
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs))
+    }
+  })
+  return {
+    sent,
+    acknowledged,
+    answers,
+    async stop() {
+      stopped = true
+      await Promise.all(running)
+    },
+  }
+}
+
 export async function until(what: string, check: () => boolean, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs
   while (!check()) {

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { Role } from '../../src/app/start.ts'
 import {
   type LocalKafkaOptions,
   localKafkaNodes,
@@ -14,7 +15,7 @@ import { waitForMetadata } from '../../src/cli/kafka-command.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { WRITE_KEY, waitReady } from '../helpers/pipeline.ts'
 import { startWebhookStandIn, type WebhookStandIn } from '../stand-ins/webhook.ts'
-import { type Answer, postUntilStopped, until, WEBHOOK_SECRET } from './harness.ts'
+import { type Answer, postUntilStopped, startFramewireProcess, until, WEBHOOK_SECRET } from './harness.ts'
 
 // A three-node cluster of this test's own, away from the shared broker on 9092.
 const cluster: LocalKafkaOptions = {
@@ -46,18 +47,8 @@ afterAll(async () => {
   await capture?.close()
 })
 
-function startProcess(configFile: string, role: 'ingest' | 'worker'): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['bin/framewire.js', 'start', '--role', role, '--config', configFile],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: 'error' },
-    },
-  )
-  children.push(child)
-  return child
-}
+const startProcess = (configFile: string, role: Role) =>
+  startFramewireProcess(configFile, role, children, 'error')
 
 const killed = (child: ChildProcess) => new Promise((r) => child.once('exit', r))
 

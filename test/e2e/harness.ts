@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { request } from 'undici'
+import type { Role } from '../../src/app/start.ts'
 import type { PlayerEvent } from '../../src/event.ts'
 import { WRITE_KEY } from '../helpers/pipeline.ts'
 import { envelope, playerView } from '../helpers/player-events.ts'
@@ -122,6 +124,25 @@ export function postUntilStopped(url: string, { loops = 4, pauseMs = 0 } = {}) {
       await Promise.all(running)
     },
   }
+}
+
+/** `framewire start` in a child process, remembered in `children` so the suite can kill what is left. */
+export function startFramewireProcess(
+  configFile: string,
+  role: Role,
+  children: ChildProcess[],
+  logLevel = 'warn',
+) {
+  const child = spawn(
+    process.execPath,
+    ['bin/framewire.js', 'start', '--role', role, '--config', configFile],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: logLevel },
+    },
+  )
+  children.push(child)
+  return child
 }
 
 export async function until(what: string, check: () => boolean, timeoutMs = 60_000) {

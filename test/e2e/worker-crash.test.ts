@@ -1,33 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { connectorTypes } from '../../connectors/index.ts'
+import type { Role } from '../../src/app/start.ts'
 import { openSqliteLog } from '../../src/bus/sqlite-log.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { PlayerEvent } from '../../src/event.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { startPipeline, testConfigYaml, waitReady } from '../helpers/pipeline.ts'
-import { connectorsYaml, postUntilStopped, postViews, startStandIns, until } from './harness.ts'
+import {
+  connectorsYaml,
+  postUntilStopped,
+  postViews,
+  startFramewireProcess,
+  startStandIns,
+  until,
+} from './harness.ts'
 
 const children: ChildProcess[] = []
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL')
 })
 
-function startProcess(configFile: string, role: 'worker' | 'all'): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['bin/framewire.js', 'start', '--role', role, '--config', configFile],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    },
-  )
-  children.push(child)
-  return child
-}
+const startProcess = (configFile: string, role: Role) =>
+  startFramewireProcess(configFile, role, children, 'warn')
 
 it('loses nothing when a worker is killed with SIGKILL mid-batch and restarted', async () => {
   const standIns = await startStandIns()

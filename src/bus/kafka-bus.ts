@@ -158,7 +158,11 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
       })
       let assigned = new Map<string, number[]>()
+      // consumer.run() resolves after the first join; a crashed consumer restarts and must join again.
       let joined = false
+      consumer.on(consumer.events.CRASH, () => {
+        joined = false
+      })
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         joined = true
         const next = new Map(Object.entries(payload.memberAssignment))

@@ -119,8 +119,8 @@ export class WorkerGroup {
   }
 
   /**
-   * A readiness check: throws while a running connector's consumer has not joined its group, since
-   * events sent meanwhile wait for the join (seconds).
+   * A readiness check: throws while a running connector's consumer is not in its group (after a consumer
+   * crash, until it joined again), since events sent meanwhile wait for the join.
    */
   checkJoined(): Record<string, string> {
     const waiting = [...this.#workers]

@@ -58,6 +58,9 @@ export async function startFramewire(
       brokers: ctx.options.brokers.split(','),
       client_id: 'framewire-bench-e2e',
       group_prefix: groupPrefix,
+      // The benchmark's broker is a single node.
+      replication_factor: 1,
+      min_insync_replicas: 1,
     },
     topics: {
       events: topic,

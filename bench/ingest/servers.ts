@@ -86,7 +86,13 @@ export async function runFramewire(
       variant.bus === 'kafka'
         ? { type: 'kafka' }
         : { type: 'embedded', path: join(workDir, `bus-${variant.label}.db`) },
-    kafka: { brokers: ctx.options.brokers.split(','), client_id: 'framewire-bench' },
+    // The benchmark's broker is a single node.
+    kafka: {
+      brokers: ctx.options.brokers.split(','),
+      client_id: 'framewire-bench',
+      replication_factor: 1,
+      min_insync_replicas: 1,
+    },
     topics: { events: topic, invalid: `fw.invalid.${ctx.marker}${variant.label}` },
     ...(variant.lingerMs === undefined ? {} : { produce: { linger_ms: variant.lingerMs } }),
     redis: { url: variant.redis ? ctx.options.redis : '' },

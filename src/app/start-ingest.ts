@@ -20,7 +20,10 @@ export interface RunningIngest {
   sources: SourceRegistry
   /** The live event console, when enabled; `url` carries the token, for printing in development. */
   console?: { token: string; url: string }
-  /** Stops accepting, waits for requests in flight and their produce acks. */
+  /**
+   * Reports not ready, waits `ingest.shutdown_delay_ms` (the load balancer takes it out meanwhile), then
+   * stops accepting and waits for requests in flight and their produce acks.
+   */
   stop(): Promise<void>
 }
 
@@ -48,7 +51,14 @@ async function readyWithin(redis: Redis | undefined, ms: number) {
   ])
 }
 
-export async function startIngest(config: FramewireConfig, bus: Bus, logger: Logger): Promise<RunningIngest> {
+/** `moreReady` adds the checks of workers sharing the process. */
+export async function startIngest(
+  config: FramewireConfig,
+  bus: Bus,
+  logger: Logger,
+  moreReady?: () => Record<string, string>,
+): Promise<RunningIngest> {
+  let draining = false
   const redis = connectRedis(config.redis.url, logger)
   await readyWithin(redis, 2000)
   const appender = new CoalescingAppender(bus, {
@@ -74,18 +84,24 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
     appender,
     // Without the bus nothing can be accepted; without Redis ingest still accepts (no dedupe), so it stays ready.
     async checkReady() {
+      if (draining) throw new Error('shutting down: draining connections')
       await bus.ping()
-      if (!redis) return { bus: 'ok', redis: 'not configured: dedupe in this process' }
+      const workers = moreReady?.() ?? {}
+      if (!redis) return { bus: 'ok', redis: 'not configured: dedupe in this process', ...workers }
       const redisState = await redis.ping().then(
         () => 'ok',
         () => 'unavailable: accepting without dedupe',
       )
-      return { bus: 'ok', redis: redisState }
+      return { bus: 'ok', redis: redisState, ...workers }
     },
     ...(consoleService ? { onRejected: (rejection) => consoleService.onRejected(rejection) } : {}),
   })
   // The console shares the ingest's port: the page is opened where the players post.
   if (consoleService) await registerConsole(app, consoleService)
+  // While draining, each answer asks its client to reconnect, which the load balancer sends elsewhere.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close')
+  })
   await app.listen({ host: config.ingest.host, port: config.ingest.port })
   const info = app.server.address()
   const address = typeof info === 'object' && info ? `${info.address}:${info.port}` : String(info)
@@ -95,6 +111,11 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
     sources,
     ...(consoleService ? { console: consoleService.announce(address) } : {}),
     async stop() {
+      draining = true
+      if (config.ingest.shutdown_delay_ms > 0) {
+        logger.info({ delayMs: config.ingest.shutdown_delay_ms }, 'not ready; draining before closing')
+        await new Promise((r) => setTimeout(r, config.ingest.shutdown_delay_ms))
+      }
       await app.close()
       await consoleService?.stop()
       await appender.drain()

@@ -4,6 +4,7 @@ import type { Bus } from '../bus/bus.ts'
 import { createBus, topicSpec } from '../bus/create-bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
 import { startWorkers, type WorkerGroup } from '../worker/worker-group.ts'
+import { replicationCheck } from './check-replication.ts'
 import { type RunningIngest, startIngest } from './start-ingest.ts'
 import { startOpsServer } from './start-ops-server.ts'
 
@@ -24,11 +25,21 @@ export async function startFramewire(config: FramewireConfig, role: Role, logger
       { role },
       'the embedded bus is built for one process running ingest and workers; other processes see its appends only by polling (250 ms)',
     )
-  await bus.ensureTopics([topicSpec(config, config.topics.events), topicSpec(config, config.topics.invalid)])
+  await bus
+    .ensureTopics([topicSpec(config, config.topics.events), topicSpec(config, config.topics.invalid)], {
+      beforeCreate: replicationCheck(config),
+    })
+    .catch(async (err) => {
+      await bus.close()
+      throw err
+    })
   const workers =
     role === 'ingest' ? undefined : await startWorkers({ config, bus, logger, connectors: connectorTypes })
-  const ingest = role === 'worker' ? undefined : await startIngest(config, bus, logger)
-  const ops = role === 'worker' ? await startOpsServer(config, bus, logger) : undefined
+  const ingest =
+    role === 'worker'
+      ? undefined
+      : await startIngest(config, bus, logger, workers ? () => workers.checkJoined() : undefined)
+  const ops = workers && !ingest ? await startOpsServer(config, bus, workers, logger) : undefined
   return {
     bus,
     ...(ingest ? { ingest } : {}),

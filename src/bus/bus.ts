@@ -29,6 +29,8 @@ export interface TopicSpec {
   topic: string
   partitions: number
   replicationFactor: number
+  /** Replicas an acks=all write needs (Kafka's min.insync.replicas); the embedded bus has one copy. */
+  minInsyncReplicas?: number
 }
 
 export interface ConsumeOptions {
@@ -48,13 +50,16 @@ export interface ConsumeOptions {
 export interface Subscription {
   /** Commits `nextOffset` (the first offset not yet done) for one partition. */
   commit(topic: string, partition: number, nextOffset: bigint): Promise<void>
+  /** False until the consumer first joined its group and got its partitions (or none). */
+  readonly joined: boolean
   pause(): void
   resume(): void
   stop(): Promise<void>
 }
 
 export interface Bus {
-  ensureTopics(specs: TopicSpec[]): Promise<void>
+  /** `beforeCreate` is told how many brokers are up before any topic is created, and may refuse. */
+  ensureTopics(specs: TopicSpec[], options?: { beforeCreate?(brokers: number): void }): Promise<void>
   /** Resolves only once every record is durably acknowledged; rejects if any is not. */
   append(records: OutgoingRecord[]): Promise<void>
   subscribe(options: ConsumeOptions): Promise<Subscription>

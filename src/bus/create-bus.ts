@@ -9,7 +9,12 @@ export type BusLayout = Pick<FramewireConfig, 'bus' | 'kafka'>
 /** How Framewire lays out a topic it creates, on whichever bus is configured. */
 export const topicSpec = (config: BusLayout, topic: string): TopicSpec =>
   config.bus.type === 'kafka'
-    ? { topic, partitions: config.kafka.partitions, replicationFactor: config.kafka.replication_factor }
+    ? {
+        topic,
+        partitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replication_factor,
+        minInsyncReplicas: config.kafka.min_insync_replicas,
+      }
     : { topic, partitions: config.bus.partitions, replicationFactor: 1 }
 
 export function createBus(config: BusLayout, logger: Logger): Bus {

@@ -3,6 +3,8 @@ import './kafkajs-idle-timer.ts'
 import type { Logger } from 'pino'
 import type { Bus, ConsumeOptions, Headers, OutgoingRecord, Subscription, TopicSpec } from './bus.ts'
 
+type Admin = ReturnType<Kafka['admin']>
+
 export interface KafkaBusOptions {
   brokers: string[]
   clientId: string
@@ -14,6 +16,29 @@ const KAFKA_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
+}
+
+/**
+ * Waits until every partition of new topics has a leader. In a cluster, the broker asked may not know a
+ * topic that another just created (UNKNOWN_TOPIC_OR_PARTITION), so this polls rather than failing.
+ */
+async function waitForLeaders(a: Admin, specs: TopicSpec[], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ready = await a.fetchTopicMetadata({ topics: specs.map((s) => s.topic) }).then(
+      ({ topics }) =>
+        topics.length === specs.length &&
+        topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)),
+      (err: Error) => {
+        if (Date.now() > deadline) throw err
+        return false
+      },
+    )
+    if (ready) return
+    if (Date.now() > deadline)
+      throw new Error(`topics ${specs.map((s) => s.topic)} have no leaders after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
 }
 
 /** kafkajs has no linger; callers batch through CoalescingAppender so one send carries many requests. */
@@ -60,7 +85,6 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     await failed.then((p) => p.disconnect()).catch(() => undefined)
   }
 
-  type Admin = ReturnType<Kafka['admin']>
   let adminClient: Promise<Admin> | undefined
   /** One long-lived admin connection serves topic set-up and readiness probes. */
   const admin = async <T>(fn: (a: Admin) => Promise<T>): Promise<T> => {
@@ -80,20 +104,26 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   }
 
   return {
-    async ensureTopics(specs: TopicSpec[]) {
+    async ensureTopics(specs: TopicSpec[], options = {}) {
       await admin(async (a) => {
         const existing = new Set(await a.listTopics())
         const missing = specs.filter((s) => !existing.has(s.topic))
         if (missing.length === 0) return
-        await a.createTopics({
-          waitForLeaders: true,
+        options.beforeCreate?.((await a.describeCluster()).brokers.length)
+        // Another process (ingest and workers start together) may create them first: that is no error.
+        const created = await a.createTopics({
+          waitForLeaders: false,
           topics: missing.map((s) => ({
             topic: s.topic,
             numPartitions: s.partitions,
             replicationFactor: s.replicationFactor,
+            ...(s.minInsyncReplicas
+              ? { configEntries: [{ name: 'min.insync.replicas', value: String(s.minInsyncReplicas) }] }
+              : {}),
           })),
         })
-        log.info({ topics: missing.map((s) => s.topic) }, 'created topics')
+        await waitForLeaders(a, missing)
+        if (created) log.info({ topics: missing.map((s) => s.topic) }, 'created topics')
       })
     },
 
@@ -129,7 +159,13 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
       })
       let assigned = new Map<string, number[]>()
+      // consumer.run() resolves after the first join; a crashed consumer restarts and must join again.
+      let joined = false
+      consumer.on(consumer.events.CRASH, () => {
+        joined = false
+      })
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        joined = true
         const next = new Map(Object.entries(payload.memberAssignment))
         for (const [topic, partitions] of assigned) {
           const kept = new Set(next.get(topic) ?? [])
@@ -167,6 +203,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       })
       const topicsOf = () => opts.topics.map((topic) => ({ topic }))
       const subscription: Subscription = {
+        get joined() {
+          return joined
+        },
         async commit(topic, partition, nextOffset) {
           await consumer.commitOffsets([{ topic, partition, offset: nextOffset.toString() }])
         },

@@ -207,6 +207,8 @@ export function openSqliteBus(options: SqliteBusOptions): Bus {
       rebalance(opts.group)
       let stopped = false
       return {
+        // Membership is assigned synchronously above: there is no join to wait for.
+        joined: true,
         async commit(topicName, partition, nextOffset) {
           const topic = topicOf(topicName)
           // A partition that moved to another member is that member's to commit now.

@@ -318,6 +318,14 @@ const Ingest = Type.Object(
       1_048_576,
     ),
     max_events: Default(PositiveInt('Largest number of events in one request.'), 500),
+    shutdown_delay_ms: Default(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'On SIGTERM, how long /readyz answers 503 before the listener closes, so a load balancer drains the node.',
+      }),
+      5000,
+    ),
     trust_proxy: Default(
       Type.Unsafe<boolean | string>({
         type: ['boolean', 'string'],
@@ -418,7 +426,20 @@ const Kafka = Type.Object(
       'fw.',
     ),
     partitions: Default(PositiveInt('Partitions of the topics Framewire creates.'), 6),
-    replication_factor: Default(PositiveInt('Replication factor of those topics.'), 1),
+    replication_factor: Default(
+      PositiveInt(
+        'Replication factor of the topics Framewire creates: 3 in production, so an acknowledged event is on ' +
+          'three brokers; at most the number of brokers (refused at start-up otherwise).',
+      ),
+      3,
+    ),
+    min_insync_replicas: Default(
+      PositiveInt(
+        'min.insync.replicas of those topics: with acks=all, a write is acknowledged only once this many ' +
+          'replicas have it (synchronous replication); at most replication_factor.',
+      ),
+      2,
+    ),
   },
   {
     additionalProperties: false,

@@ -167,6 +167,11 @@ export class ConnectorWorker {
     return this.#state
   }
 
+  /** Whether its consumer has joined the group yet: before that, an event waits for the join. */
+  get joined(): boolean {
+    return this.#subscription?.joined ?? false
+  }
+
   /** Records held in memory: batching, in flight, waiting for a retry or for the dead-letter topic. */
   get buffered(): number {
     return this.#buffer.held

@@ -124,6 +124,18 @@ export class WorkerGroup {
     }))
   }
 
+  /**
+   * A readiness check: throws while a running connector's consumer is not in its group (after a consumer
+   * crash, until it joined again), since events sent meanwhile wait for the join.
+   */
+  checkJoined(): Record<string, string> {
+    const waiting = [...this.#workers]
+      .filter(([, { worker }]) => worker.state === 'running' && !worker.joined)
+      .map(([name]) => name)
+    if (waiting.length > 0) throw new Error(`consumer groups not joined yet: ${waiting.join(', ')}`)
+    return { workers: 'ok' }
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.#workers.keys()].map((name) => this.#stopOne(name)))
     this.#redis?.disconnect()

@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { request } from 'undici'
+import type { Role } from '../../src/app/start.ts'
 import type { PlayerEvent } from '../../src/event.ts'
 import { WRITE_KEY } from '../helpers/pipeline.ts'
 import { envelope, playerView } from '../helpers/player-events.ts'
@@ -76,6 +78,71 @@ export async function postViews(
     }),
   )
   return events
+}
+
+/** One answer of the load: when it came and its status (0: no answer, the connection failed). */
+export interface Answer {
+  at: number
+  status: number
+}
+
+/**
+ * Posts views of two players a request until stopped, from `loops` concurrent loops each pausing `pauseMs`
+ * between requests, remembering which events were acknowledged (202), which were only sent, and every answer.
+ */
+export function postUntilStopped(url: string, { loops = 4, pauseMs = 0 } = {}) {
+  const sent: PlayerEvent[] = []
+  const acknowledged: PlayerEvent[] = []
+  const answers: Answer[] = []
+  let stopped = false
+  const running = Array.from({ length: loops }, async () => {
+    while (!stopped) {
+      const batch = [...playerView(10), ...playerView(10)]
+      sent.push(...batch)
+      try {
+        const res = await request(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${WRITE_KEY}` },
+          body: JSON.stringify(envelope(batch)),
+        })
+        await res.body.text()
+        answers.push({ at: Date.now(), status: res.statusCode })
+        if (res.statusCode === 202) acknowledged.push(...batch)
+      } catch {
+        // The process was killed under this request: it was never acknowledged.
+        answers.push({ at: Date.now(), status: 0 })
+      }
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs))
+    }
+  })
+  return {
+    sent,
+    acknowledged,
+    answers,
+    async stop() {
+      stopped = true
+      await Promise.all(running)
+    },
+  }
+}
+
+/** `framewire start` in a child process, remembered in `children` so the suite can kill what is left. */
+export function startFramewireProcess(
+  configFile: string,
+  role: Role,
+  children: ChildProcess[],
+  logLevel = 'warn',
+) {
+  const child = spawn(
+    process.execPath,
+    ['bin/framewire.js', 'start', '--role', role, '--config', configFile],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: logLevel },
+    },
+  )
+  children.push(child)
+  return child
 }
 
 export async function until(what: string, check: () => boolean, timeoutMs = 60_000) {

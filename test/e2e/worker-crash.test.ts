@@ -1,35 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { request } from 'undici'
 import { afterAll, expect, it } from 'vitest'
 import { connectorTypes } from '../../connectors/index.ts'
+import type { Role } from '../../src/app/start.ts'
 import { openSqliteLog } from '../../src/bus/sqlite-log.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { PlayerEvent } from '../../src/event.ts'
 import { freePort } from '../helpers/free-port.ts'
-import { startPipeline, testConfigYaml, WRITE_KEY, waitReady } from '../helpers/pipeline.ts'
-import { envelope, playerView } from '../helpers/player-events.ts'
-import { connectorsYaml, postViews, startStandIns, until } from './harness.ts'
+import { startPipeline, testConfigYaml, waitReady } from '../helpers/pipeline.ts'
+import {
+  connectorsYaml,
+  postUntilStopped,
+  postViews,
+  startFramewireProcess,
+  startStandIns,
+  until,
+} from './harness.ts'
 
 const children: ChildProcess[] = []
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL')
 })
 
-function startProcess(configFile: string, role: 'worker' | 'all'): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['bin/framewire.js', 'start', '--role', role, '--config', configFile],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    },
-  )
-  children.push(child)
-  return child
-}
+const startProcess = (configFile: string, role: Role) =>
+  startFramewireProcess(configFile, role, children, 'warn')
 
 it('loses nothing when a worker is killed with SIGKILL mid-batch and restarted', async () => {
   const standIns = await startStandIns()
@@ -80,38 +76,6 @@ it('loses nothing when a worker is killed with SIGKILL mid-batch and restarted',
   }
 }, 180_000)
 
-/** Posts views until stopped, remembering which events were acknowledged (202) and which were only sent. */
-function postUntilStopped(url: string) {
-  const sent: PlayerEvent[] = []
-  const acknowledged: PlayerEvent[] = []
-  let stopped = false
-  const loops = Array.from({ length: 4 }, async () => {
-    while (!stopped) {
-      const batch = [...playerView(10), ...playerView(10)]
-      sent.push(...batch)
-      try {
-        const res = await request(`${url}/v1/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${WRITE_KEY}` },
-          body: JSON.stringify(envelope(batch)),
-        })
-        await res.body.text()
-        if (res.statusCode === 202) acknowledged.push(...batch)
-      } catch {
-        // The process was killed under this request: it was never acknowledged.
-      }
-    }
-  })
-  return {
-    sent,
-    acknowledged,
-    async stop() {
-      stopped = true
-      await Promise.all(loops)
-    },
-  }
-}
-
 /** The event ids the embedded bus holds on disk for `topic`, read beside the (dead) process. */
 function eventIdsOnDisk(path: string, topic: string): Set<string> {
   const log = openSqliteLog(path)
@@ -141,7 +105,7 @@ it('embedded bus: a process killed with SIGKILL keeps every acknowledged event a
     standIns.webhook.script.delayFor(120_000, 1000)
     const first = startProcess(file, 'all')
     await waitReady(url)
-    const load = postUntilStopped(url)
+    const load = postUntilStopped(url, { loops: 4 })
     await until('some deliveries', () => standIns.webhook.uniqueCount() > 100, 60_000)
     await until('1000 acknowledged events', () => load.acknowledged.length >= 1000, 60_000)
     await until(

@@ -26,10 +26,16 @@ export function testConfigYaml(yamlExtra = '', bus: BusType = 'kafka'): string {
   const busPath = join(tmpdir(), `framewire-test-${id}`, 'bus.db')
   return `
 node_id: test-node
-ingest: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536 }
+ingest: { host: 127.0.0.1, port: 0, body_limit_bytes: 65536, shutdown_delay_ms: 0 }
 worker: { ops_host: 127.0.0.1, ops_port: 0 }
 bus: { type: ${bus}, path: ${busPath} }
-kafka: { brokers: [${inject('kafkaBrokers').join(', ')}], partitions: 3, group_prefix: fw.${id}. }
+kafka:
+  brokers: [${inject('kafkaBrokers').join(', ')}]
+  partitions: 3
+  group_prefix: fw.${id}.
+  # The test broker is a single node; production keeps the defaults (3 and 2).
+  replication_factor: 1
+  min_insync_replicas: 1
 topics: { events: fw.events.${id}, invalid: fw.invalid.${id}, dlq_prefix: fw.dlq.${id}. }
 redis: { url: ${inject('redisUrl')} }
 sources:

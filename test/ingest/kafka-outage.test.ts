@@ -12,6 +12,7 @@ import { envelope, playerView } from '../helpers/player-events.ts'
 // A broker of this test's own, so stopping it does not disturb the shared one.
 const broker: LocalKafkaOptions = {
   port: 19_192,
+  brokers: 1,
   dataDir: mkdtempSync(join(tmpdir(), 'fw-outage-')),
   heap: '384m',
 }

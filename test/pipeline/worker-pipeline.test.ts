@@ -27,6 +27,7 @@ class HandBus implements Bus {
   async subscribe(options: ConsumeOptions) {
     this.options = options
     return {
+      joined: true,
       commit: async (_topic: string, _partition: number, next: bigint) => {
         this.commits.push(next)
       },

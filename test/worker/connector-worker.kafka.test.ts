@@ -116,6 +116,7 @@ async function setup(overrides: Partial<ConnectorInput> = {}) {
       group_prefix: `fw.test.${id}.`,
       partitions: 2,
       replication_factor: 1,
+      min_insync_replicas: 1,
     },
     connectors: [connector],
   }

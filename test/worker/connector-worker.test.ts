@@ -31,6 +31,7 @@ class FakeBus implements Bus {
   async subscribe(options: ConsumeOptions) {
     this.options = options
     return {
+      joined: true,
       commit: async (_topic: string, _partition: number, next: bigint) => {
         this.commits.push(next)
       },

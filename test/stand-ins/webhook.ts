@@ -1,13 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * A webhook receiver that enforces the Standard Webhooks receiver rules
@@ -69,7 +61,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
     faultBody: (status) => ({ error: `scripted ${status}` }),
     routes(app, recordOf) {
       app.post(path, async (request, reply) => {
-        const raw = bodyBytes(request)
+        const raw = kit.bodyBytes(request)
         if (options.maxBodyBytes !== undefined && raw.length > options.maxBodyBytes) {
           return reply.code(413).send({ error: 'payload too large' })
         }
@@ -95,17 +87,17 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
           }
         }
 
-        if (mediaType(request.headers['content-type']) !== 'application/json') {
+        if (kit.mediaType(request.headers['content-type']) !== 'application/json') {
           return reply.code(415).send({ error: 'expected application/json' })
         }
-        const parsed = parseJson(raw)
+        const parsed = kit.parseJson(raw)
         if (!parsed.ok) return reply.code(400).send({ error: 'invalid JSON' })
         const body = parsed.value
-        if (!isRecord(body) || !Array.isArray(body.events)) {
+        if (!kit.isRecord(body) || !Array.isArray(body.events)) {
           return reply.code(400).send({ error: 'expected {"events":[...]}' })
         }
         for (const [index, item] of body.events.entries()) {
-          if (!isRecord(item) || typeof item.event_id !== 'string' || item.event_id === '') {
+          if (!kit.isRecord(item) || typeof item.event_id !== 'string' || item.event_id === '') {
             return reply.code(400).send({ error: `events[${index}] has no event_id` })
           }
         }

@@ -1,4 +1,5 @@
 import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * Datadog logs intake stand-in (POST /api/v2/logs), enforcing the documented contract
@@ -52,7 +53,7 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
   const maxPayload = options.maxPayloadBytes ?? 5_000_000
   const maxEntries = options.maxEntries ?? 1000
   const logs: ReceivedLog[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
   const encodings: string[] = []
   let truncated = 0
   let stale = 0
@@ -99,8 +100,7 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
             continue
           }
           const eventId = typeof entry.event_id === 'string' ? entry.event_id : undefined
-          const duplicate = eventId !== undefined && seen.has(eventId)
-          if (eventId !== undefined) seen.add(eventId)
+          const duplicate = delivered.note(eventId)
           logs.push({ log: entry, event_id: eventId, duplicate, request: record })
         }
         return reply.code(202).send({})
@@ -113,8 +113,8 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
     endpoint: `${base.url}${path}`,
     logs,
     encodings,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => logs.filter((log) => log.duplicate).length,
+    uniqueCount: delivered.uniqueCount,
+    duplicateCount: delivered.duplicateCount,
     truncatedCount: () => truncated,
     staleDroppedCount: () => stale,
   }

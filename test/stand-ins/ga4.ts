@@ -1,4 +1,5 @@
 import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * GA4 Measurement Protocol stand-in, enforcing the documented rules
@@ -116,8 +117,7 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
   const maxAgeMs = (options.maxAgeHours ?? 72) * 3_600_000
   const kept: Ga4KeptEvent[] = []
   const dropped: Ga4DroppedEvent[] = []
-  const seen = new Set<string>()
-  let duplicates = 0
+  const delivered = redeliveries()
 
   /** Validation messages for a body, and per event index the messages that concern it. */
   function validate(raw: Buffer): { messages: ValidationMessage[]; byEvent: Map<number, string[]> } {
@@ -314,10 +314,7 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
           }
           const params = kit.isRecord(event.params) ? event.params : {}
           const eventId = typeof params.event_id === 'string' ? params.event_id : undefined
-          if (eventId !== undefined) {
-            if (seen.has(eventId)) duplicates += 1
-            seen.add(eventId)
-          }
+          delivered.note(eventId)
           const { events: _events, ...fields } = body
           kept.push({
             client_id: body.client_id as string,
@@ -339,7 +336,7 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
     endpoint: base.url,
     kept,
     dropped,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => duplicates,
+    uniqueCount: delivered.uniqueCount,
+    duplicateCount: delivered.duplicateCount,
   }
 }

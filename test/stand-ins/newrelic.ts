@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * New Relic Event API stand-in (POST /v1/accounts/:accountId/events), enforcing the documented contract
@@ -88,7 +89,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
   const events: StoredEvent[] = []
   const integrationErrors: IntegrationError[] = []
   const encodings: string[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
   let reserved = 0
 
   const base = await startStandIn({
@@ -142,8 +143,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
               }
               const stored = event as Record<string, unknown>
               const eventId = typeof stored.event_id === 'string' ? stored.event_id : undefined
-              const duplicate = eventId !== undefined && seen.has(eventId)
-              if (eventId !== undefined) seen.add(eventId)
+              const duplicate = delivered.note(eventId)
               events.push({ event: stored, event_id: eventId, duplicate, request: record })
             }
             for (const [why, { count, sample }] of rejected) {
@@ -165,8 +165,8 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
     events,
     integrationErrors,
     encodings,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => events.filter((e) => e.duplicate).length,
+    uniqueCount: delivered.uniqueCount,
+    duplicateCount: delivered.duplicateCount,
     reservedDropped: () => reserved,
   }
 }

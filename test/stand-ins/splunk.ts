@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * Splunk HTTP Event Collector stand-in, enforcing the documented contract
@@ -168,7 +169,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
   const allowedIndexes = options.allowedIndexes ? new Set(options.allowedIndexes) : undefined
   const disabled = new Set(options.disabledTokens ?? [])
   const indexed: IndexedEvent[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
   const encodings: string[] = []
   const channels = new Map<string, { next: number; pending: Map<number, Pending> }>()
   let dropAcks = 0
@@ -237,8 +238,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
             const event = envelope.event
             const eventId =
               kit.isRecord(event) && typeof event.event_id === 'string' ? event.event_id : undefined
-            const duplicate = eventId !== undefined && seen.has(eventId)
-            if (eventId !== undefined) seen.add(eventId)
+            const duplicate = delivered.note(eventId)
             indexed.push({ envelope, event, event_id: eventId, duplicate, request: record })
           }
         }
@@ -299,8 +299,8 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
     ...base,
     indexed,
     encodings,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => indexed.filter((e) => e.duplicate).length,
+    uniqueCount: delivered.uniqueCount,
+    duplicateCount: delivered.duplicateCount,
     ackQueries: () => ackQueries,
     dropNextAcks(n) {
       dropAcks += n

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * A webhook receiver that enforces the Standard Webhooks receiver rules
@@ -55,7 +56,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
   const key = options.secret ? decodeSecret(options.secret) : undefined
   const events: AcceptedEvent[] = []
   const webhookIds: string[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
 
   const base = await startStandIn({
     faultBody: (status) => ({ error: `scripted ${status}` }),
@@ -107,8 +108,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
         const record = recordOf(request)
         for (const item of body.events as Record<string, unknown>[]) {
           const eventId = item.event_id as string
-          const duplicate = seen.has(eventId)
-          seen.add(eventId)
+          const duplicate = delivered.note(eventId)
           events.push({ event_id: eventId, webhookId, duplicate, event: item, request: record })
         }
         return reply.code(options.successStatus ?? 204).send()
@@ -121,8 +121,8 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
     endpoint: `${base.url}${path}`,
     events,
     webhookIds,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => events.filter((event) => event.duplicate).length,
+    uniqueCount: delivered.uniqueCount,
+    duplicateCount: delivered.duplicateCount,
   }
 }
 

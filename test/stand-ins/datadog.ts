@@ -113,8 +113,7 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
     endpoint: `${base.url}${path}`,
     logs,
     encodings,
-    uniqueCount: delivered.uniqueCount,
-    duplicateCount: delivered.duplicateCount,
+    ...delivered.counts,
     truncatedCount: () => truncated,
     staleDroppedCount: () => stale,
   }

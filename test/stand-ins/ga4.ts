@@ -336,7 +336,6 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
     endpoint: base.url,
     kept,
     dropped,
-    uniqueCount: delivered.uniqueCount,
-    duplicateCount: delivered.duplicateCount,
+    ...delivered.counts,
   }
 }

@@ -165,8 +165,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
     events,
     integrationErrors,
     encodings,
-    uniqueCount: delivered.uniqueCount,
-    duplicateCount: delivered.duplicateCount,
+    ...delivered.counts,
     reservedDropped: () => reserved,
   }
 }

@@ -16,9 +16,12 @@ export function redeliveries() {
       seen.add(id)
       return false
     },
-    /** Distinct ids kept. */
-    uniqueCount: () => seen.size,
-    /** Items kept whose id had been kept before. */
-    duplicateCount: () => repeats,
+    /** What the stand-in exposes to tests. */
+    counts: {
+      /** Distinct ids kept. */
+      uniqueCount: () => seen.size,
+      /** Items kept whose id had been kept before. */
+      duplicateCount: () => repeats,
+    },
   }
 }

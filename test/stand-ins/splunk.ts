@@ -299,8 +299,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
     ...base,
     indexed,
     encodings,
-    uniqueCount: delivered.uniqueCount,
-    duplicateCount: delivered.duplicateCount,
+    ...delivered.counts,
     ackQueries: () => ackQueries,
     dropNextAcks(n) {
       dropAcks += n

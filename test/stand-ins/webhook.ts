@@ -121,8 +121,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
     endpoint: `${base.url}${path}`,
     events,
     webhookIds,
-    uniqueCount: delivered.uniqueCount,
-    duplicateCount: delivered.duplicateCount,
+    ...delivered.counts,
   }
 }
 

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis'
 import kinesalite from 'kinesalite'
 import { awsJsonError, forward, reply, startFaultProxy } from '../../test/stand-ins/aws-faults.ts'
-import { isRecord, parseJson, type StandIn } from '../../test/stand-ins/recorder.ts'
+import { kit, type StandIn } from '../../test/stand-ins/recorder.ts'
 import { awsClientConfig } from '../aws/client-options.ts'
 
 /**
@@ -108,8 +108,8 @@ export interface KinesisProxy extends StandIn {
 }
 
 function wireRecords(body: Buffer): { body: Record<string, unknown>; records: WireRecord[] } {
-  const parsed = parseJson(body)
-  const object = parsed.ok && isRecord(parsed.value) ? parsed.value : {}
+  const parsed = kit.parseJson(body)
+  const object = parsed.ok && kit.isRecord(parsed.value) ? parsed.value : {}
   return { body: object, records: Array.isArray(object.Records) ? (object.Records as WireRecord[]) : [] }
 }
 

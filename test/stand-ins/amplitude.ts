@@ -1,13 +1,5 @@
 import { gunzipSync } from 'node:zlib'
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Amplitude HTTP V2 API stand-in (POST /2/httpapi), enforcing the documented contract
@@ -121,10 +113,10 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
         const fail400 = (body: Record<string, unknown>) => reply.code(400).send({ code: 400, ...body })
         const tooLarge = () => reply.code(413).send({ code: 413, error: 'Payload too large' })
 
-        if (mediaType(request.headers['content-type']) !== 'application/json') {
+        if (kit.mediaType(request.headers['content-type']) !== 'application/json') {
           return fail400({ error: 'Invalid request content type, expected application/json' })
         }
-        let raw = bodyBytes(request)
+        let raw = kit.bodyBytes(request)
         if (raw.length === 0) return fail400({ error: 'Missing request body' })
         if (raw.length > maxBytes) return tooLarge()
         if (request.headers['content-encoding'] === 'gzip') {
@@ -134,8 +126,8 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
             return fail400({ error: 'Invalid JSON request body' })
           }
         }
-        const parsed = parseJson(raw)
-        if (!parsed.ok || !isRecord(parsed.value)) return fail400({ error: 'Invalid JSON request body' })
+        const parsed = kit.parseJson(raw)
+        if (!parsed.ok || !kit.isRecord(parsed.value)) return fail400({ error: 'Invalid JSON request body' })
         const body = parsed.value
 
         if (typeof body.api_key !== 'string' || body.api_key === '') {
@@ -148,7 +140,7 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
         const events = body.events as unknown[]
         if (events.length > maxEvents) return tooLarge()
         const minIdLength =
-          isRecord(body.options) && Number.isInteger(body.options.min_id_length)
+          kit.isRecord(body.options) && Number.isInteger(body.options.min_id_length)
             ? (body.options.min_id_length as number)
             : 5
 
@@ -166,7 +158,7 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
 
         events.forEach((event, index) => {
           ids.push({})
-          if (!isRecord(event)) {
+          if (!kit.isRecord(event)) {
             add(invalid, 'event', index)
             return
           }
@@ -179,7 +171,7 @@ export async function startAmplitudeStandIn(options: AmplitudeStandInOptions): P
           if (event.insert_id !== undefined && typeof event.insert_id !== 'string')
             add(invalid, 'insert_id', index)
           else if (invalidInsertIds.has(event.insert_id as string)) add(invalid, 'event_properties', index)
-          if (event.event_properties !== undefined && !isRecord(event.event_properties)) {
+          if (event.event_properties !== undefined && !kit.isRecord(event.event_properties)) {
             add(invalid, 'event_properties', index)
           }
           let shortId = ''

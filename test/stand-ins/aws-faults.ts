@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { request } from 'undici'
-import { bodyBytes, type StandIn, startStandIn } from './recorder.ts'
+import { kit, type StandIn, startStandIn } from './recorder.ts'
 import type { FailOptions } from './scripted.ts'
 
 /**
@@ -65,7 +65,7 @@ export async function forward(target: string, req: FastifyRequest, body?: Buffer
   const res = await request(`${target}${req.url}`, {
     method: req.method as 'POST',
     headers,
-    body: body ?? bodyBytes(req),
+    body: body ?? kit.bodyBytes(req),
   })
   const answer: Record<string, string> = {}
   for (const [name, value] of Object.entries(res.headers)) {

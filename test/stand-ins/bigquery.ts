@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { bodyBytes, isRecord, mediaType, parseJson, type StandIn, startStandIn } from './recorder.ts'
+import { kit, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * BigQuery REST API stand-in for what the streaming connector uses
@@ -147,9 +147,9 @@ function convertible(type: FieldType, value: unknown): boolean {
         (typeof value === 'string' && TIMESTAMP.test(value))
       )
     case 'JSON':
-      return typeof value === 'string' && parseJson(Buffer.from(value)).ok
+      return typeof value === 'string' && kit.parseJson(Buffer.from(value)).ok
     case 'RECORD':
-      return isRecord(value)
+      return kit.isRecord(value)
   }
 }
 
@@ -274,7 +274,7 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
         async (request, reply) => {
           if (!admitted(request, reply)) return reply
           const { datasetId, tableId } = request.params
-          const raw = bodyBytes(request)
+          const raw = kit.bodyBytes(request)
           if (raw.length > 2 * maxRequestBytes) return reply.code(413).type('text/html').send(FRONT_END_413)
           if (overThroughput(raw.length)) {
             return reply
@@ -290,11 +290,11 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
               `Request payload size exceeds the limit: ${maxRequestBytes} bytes.`,
             )
           }
-          if (mediaType(request.headers['content-type']) !== 'application/json') {
+          if (kit.mediaType(request.headers['content-type']) !== 'application/json') {
             return fail(reply, 400, 'badRequest', 'Invalid JSON payload: expected application/json.')
           }
-          const parsed = parseJson(raw)
-          if (!parsed.ok || !isRecord(parsed.value)) {
+          const parsed = kit.parseJson(raw)
+          if (!parsed.ok || !kit.isRecord(parsed.value)) {
             return fail(reply, 400, 'badRequest', 'Invalid JSON payload received.')
           }
           const body = parsed.value
@@ -324,7 +324,7 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
           }
 
           const problems = rows.map((row): ErrorProto | undefined => {
-            if (!isRecord(row) || !isRecord(row.json)) {
+            if (!kit.isRecord(row) || !kit.isRecord(row.json)) {
               return { reason: 'invalid', location: '', debugInfo: '', message: 'Missing row json.' }
             }
             if (typeof row.insertId === 'string' && invalid.has(row.insertId)) {
@@ -382,8 +382,8 @@ export async function startBigQueryStandIn(options: BigQueryStandInOptions): Pro
         async (request, reply) => {
           if (!admitted(request, reply)) return reply
           const { datasetId } = request.params
-          const parsed = parseJson(bodyBytes(request))
-          const resource = parsed.ok && isRecord(parsed.value) ? parsed.value : undefined
+          const parsed = kit.parseJson(kit.bodyBytes(request))
+          const resource = parsed.ok && kit.isRecord(parsed.value) ? parsed.value : undefined
           const reference = resource?.tableReference as { tableId?: unknown } | undefined
           if (!resource || typeof reference?.tableId !== 'string') {
             return fail(reply, 400, 'invalid', 'Table reference is required.')

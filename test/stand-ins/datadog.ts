@@ -1,14 +1,5 @@
-import {
-  bodyBytes,
-  contentEncoding,
-  decodeBody,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * Datadog logs intake stand-in (POST /api/v2/logs), enforcing the documented contract
@@ -62,7 +53,7 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
   const maxPayload = options.maxPayloadBytes ?? 5_000_000
   const maxEntries = options.maxEntries ?? 1000
   const logs: ReceivedLog[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
   const encodings: string[] = []
   let truncated = 0
   let stale = 0
@@ -75,13 +66,13 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
         if (key === undefined || key === '') return reply.code(401).send({ errors: ['Unauthorized'] })
         if (key !== options.apiKey) return reply.code(403).send({ errors: ['Forbidden'] })
 
-        const type = mediaType(request.headers['content-type'])
+        const type = kit.mediaType(request.headers['content-type'])
         if (type !== 'application/json')
           return reply.code(400).send({ errors: ['Bad Request: expected JSON'] })
 
-        const encoding = contentEncoding(request.headers)
-        const raw = bodyBytes(request)
-        const decoded = decodeBody(raw, encoding, maxPayload)
+        const encoding = kit.contentEncoding(request.headers)
+        const raw = kit.bodyBytes(request)
+        const decoded = kit.decodeBody(raw, encoding, maxPayload)
         if (!decoded.ok) {
           if (decoded.problem === 'too large') return reply.code(413).send({ errors: ['Payload too large'] })
           const why =
@@ -90,13 +81,13 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
         }
         const payload = decoded.body
 
-        const parsed = parseJson(payload)
+        const parsed = kit.parseJson(payload)
         if (!parsed.ok) return reply.code(400).send({ errors: ['Bad Request: invalid JSON'] })
         const entries = Array.isArray(parsed.value) ? parsed.value : [parsed.value]
         if (entries.length > maxEntries) {
           return reply.code(400).send({ errors: [`Bad Request: more than ${maxEntries} entries`] })
         }
-        if (!entries.every(isRecord))
+        if (!entries.every(kit.isRecord))
           return reply.code(400).send({ errors: ['Bad Request: entries must be objects'] })
 
         encodings.push(encoding)
@@ -109,8 +100,7 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
             continue
           }
           const eventId = typeof entry.event_id === 'string' ? entry.event_id : undefined
-          const duplicate = eventId !== undefined && seen.has(eventId)
-          if (eventId !== undefined) seen.add(eventId)
+          const duplicate = delivered.note(eventId)
           logs.push({ log: entry, event_id: eventId, duplicate, request: record })
         }
         return reply.code(202).send({})
@@ -123,8 +113,7 @@ export async function startDatadogStandIn(options: DatadogStandInOptions): Promi
     endpoint: `${base.url}${path}`,
     logs,
     encodings,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => logs.filter((log) => log.duplicate).length,
+    ...delivered.counts,
     truncatedCount: () => truncated,
     staleDroppedCount: () => stale,
   }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import { bodyBytes, contentEncoding, decodeBody, isRecord, type StandIn, startStandIn } from './recorder.ts'
+import { kit, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Elasticsearch / OpenSearch `_bulk` stand-in (POST /_bulk), enforcing the documented contract
@@ -80,6 +80,10 @@ function errorBody(status: number, type: string, reason: string) {
   return { error: { root_cause: [{ type, reason }], type, reason }, status }
 }
 
+function sendError(reply: FastifyReply, status: number, type: string, reason: string): FastifyReply {
+  return reply.code(status).send(errorBody(status, type, reason))
+}
+
 function kindOf(value: unknown): FieldKind | undefined {
   if (value === null || value === undefined) return undefined
   if (typeof value === 'object') return 'object'
@@ -154,7 +158,7 @@ export async function startElasticsearchStandIn(
             ? `[1:1] object mapping for [${path}] tried to parse field [${path}] as object, but found a concrete value`
             : `[1:1] failed to parse field [${path}] of type [${mapped}] in document`
         }
-        if (isRecord(v)) {
+        if (kit.isRecord(v)) {
           for (const [key, inner] of Object.entries(v)) {
             const problem = walk(inner, `${path}.${key}`)
             if (problem) return problem
@@ -177,7 +181,7 @@ export async function startElasticsearchStandIn(
       for (const v of Array.isArray(value) ? value : [value]) {
         const kind = kindOf(v)
         if (kind && !mapping.has(path)) mapping.set(path, kind)
-        if (isRecord(v)) for (const [key, inner] of Object.entries(v)) walk(inner, `${path}.${key}`)
+        if (kit.isRecord(v)) for (const [key, inner] of Object.entries(v)) walk(inner, `${path}.${key}`)
       }
     }
     for (const [key, value] of Object.entries(source)) walk(value, key)
@@ -293,7 +297,7 @@ export async function startElasticsearchStandIn(
             auth === 'missing'
               ? 'missing authentication credentials for REST request [/_bulk]'
               : 'unable to authenticate with provided credentials and anonymous access is not allowed for this request'
-          return reply.code(401).send(errorBody(401, 'security_exception', reason))
+          return sendError(reply, 401, 'security_exception', reason)
         }
         const contentType = String(request.headers['content-type'] ?? '')
         if (!contentTypeOk(contentType)) {
@@ -301,49 +305,40 @@ export async function startElasticsearchStandIn(
             .code(406)
             .send({ error: `Content-Type header [${contentType}] is not supported`, status: 406 })
         }
-        const encoding = contentEncoding(request.headers)
-        const raw = bodyBytes(request)
-        const decoded = decodeBody(raw, encoding, maxContentLength)
+        const encoding = kit.contentEncoding(request.headers)
+        const raw = kit.bodyBytes(request)
+        const decoded = kit.decodeBody(raw, encoding, maxContentLength)
         if (!decoded.ok && decoded.problem !== 'too large') {
           const why =
             decoded.problem === 'undecodable' ? 'cannot decode body' : `unsupported encoding ${encoding}`
-          return reply.code(400).send(errorBody(400, 'illegal_argument_exception', why))
+          return sendError(reply, 400, 'illegal_argument_exception', why)
         }
         if (!decoded.ok) {
-          return reply
-            .code(413)
-            .send(
-              errorBody(
-                413,
-                'content_too_long_exception',
-                `request body is too large (> ${maxContentLength} bytes)`,
-              ),
-            )
+          return sendError(
+            reply,
+            413,
+            'content_too_long_exception',
+            `request body is too large (> ${maxContentLength} bytes)`,
+          )
         }
         contentTypes.push(contentType)
         encodings.push(encoding)
         const text = decoded.body.toString('utf8')
         if (text.length === 0) {
-          return reply
-            .code(400)
-            .send(
-              errorBody(
-                400,
-                'action_request_validation_exception',
-                'Validation Failed: 1: no requests added;',
-              ),
-            )
+          return sendError(
+            reply,
+            400,
+            'action_request_validation_exception',
+            'Validation Failed: 1: no requests added;',
+          )
         }
         if (!text.endsWith('\n')) {
-          return reply
-            .code(400)
-            .send(
-              errorBody(
-                400,
-                'illegal_argument_exception',
-                'The bulk request must be terminated by a newline [\\n]',
-              ),
-            )
+          return sendError(
+            reply,
+            400,
+            'illegal_argument_exception',
+            'The bulk request must be terminated by a newline [\\n]',
+          )
         }
         const lines = text.slice(0, -1).split('\n')
         const started = Date.now()
@@ -353,27 +348,27 @@ export async function startElasticsearchStandIn(
           try {
             action = JSON.parse(lines[i] ?? '')
           } catch {
-            return reply
-              .code(400)
-              .send(errorBody(400, 'x_content_parse_exception', `Malformed action/metadata line [${i + 1}]`))
+            return sendError(
+              reply,
+              400,
+              'x_content_parse_exception',
+              `Malformed action/metadata line [${i + 1}]`,
+            )
           }
-          const keys = isRecord(action) ? Object.keys(action) : []
+          const keys = kit.isRecord(action) ? Object.keys(action) : []
           const op = keys[0]
           if (
             keys.length !== 1 ||
             op === undefined ||
             !ACTIONS.has(op) ||
-            !isRecord((action as Record<string, unknown>)[op])
+            !kit.isRecord((action as Record<string, unknown>)[op])
           ) {
-            return reply
-              .code(400)
-              .send(
-                errorBody(
-                  400,
-                  'illegal_argument_exception',
-                  `Malformed action/metadata line [${i + 1}], expected one of create, index, update, delete`,
-                ),
-              )
+            return sendError(
+              reply,
+              400,
+              'illegal_argument_exception',
+              `Malformed action/metadata line [${i + 1}], expected one of create, index, update, delete`,
+            )
           }
           const meta = (action as Record<string, Record<string, unknown>>)[op] ?? {}
           const index = typeof meta._index === 'string' ? meta._index : ''
@@ -389,10 +384,13 @@ export async function startElasticsearchStandIn(
           } catch {
             source = undefined
           }
-          if (!isRecord(source)) {
-            return reply
-              .code(400)
-              .send(errorBody(400, 'x_content_parse_exception', `[1:1] malformed source on line [${i + 1}]`))
+          if (!kit.isRecord(source)) {
+            return sendError(
+              reply,
+              400,
+              'x_content_parse_exception',
+              `[1:1] malformed source on line [${i + 1}]`,
+            )
           }
           if (op !== 'create') {
             // Framewire only sends `create`; a data stream refuses anything else, like the real server.

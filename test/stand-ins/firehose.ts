@@ -2,15 +2,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import { awsJsonError } from './aws-faults.ts'
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Amazon Data Firehose stand-in speaking the service's AWS JSON 1.1 protocol (POST /, `X-Amz-Target:
@@ -200,7 +192,7 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
         : { __type: 'InvalidArgumentException', message: `scripted ${status}` },
     routes(app, recordOf) {
       app.post('/', async (request, reply) => {
-        const body = bodyBytes(request)
+        const body = kit.bodyBytes(request)
         const authError = verifySignature(
           { method: request.method, url: request.url, headers: request.headers, body },
           options,
@@ -215,14 +207,14 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
             message: `Unknown operation ${target}`,
           })
         }
-        if (mediaType(request.headers['content-type']) !== AMZ_JSON) {
+        if (kit.mediaType(request.headers['content-type']) !== AMZ_JSON) {
           return sendError(reply, 400, {
             type: 'SerializationException',
             message: 'Expected application/x-amz-json-1.1',
           })
         }
-        const parsed = parseJson(body)
-        if (!parsed.ok || !isRecord(parsed.value)) {
+        const parsed = kit.parseJson(body)
+        if (!parsed.ok || !kit.isRecord(parsed.value)) {
           return sendError(reply, 400, {
             type: 'SerializationException',
             message: 'Body is not a JSON object',
@@ -243,7 +235,7 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
         }
         const data: Buffer[] = []
         for (const [index, entry] of entries.entries()) {
-          const blob = isRecord(entry) ? decodeBase64(entry.Data) : undefined
+          const blob = kit.isRecord(entry) ? decodeBase64(entry.Data) : undefined
           if (!blob) {
             return sendError(reply, 400, {
               type: 'SerializationException',
@@ -298,10 +290,12 @@ export async function startFirehoseStandIn(options: FirehoseStandInOptions): Pro
     records,
     requestedTexts: () =>
       base.received.map((request) => {
-        const parsed = parseJson(request.rawBody)
-        const entries = parsed.ok && isRecord(parsed.value) ? parsed.value.Records : undefined
+        const parsed = kit.parseJson(request.rawBody)
+        const entries = parsed.ok && kit.isRecord(parsed.value) ? parsed.value.Records : undefined
         return Array.isArray(entries)
-          ? entries.map((entry) => (decodeBase64(isRecord(entry) ? entry.Data : undefined) ?? '').toString())
+          ? entries.map((entry) =>
+              (decodeBase64(kit.isRecord(entry) ? entry.Data : undefined) ?? '').toString(),
+            )
           : []
       }),
     texts: (stream) =>

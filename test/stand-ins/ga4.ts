@@ -1,11 +1,5 @@
-import {
-  bodyBytes,
-  isRecord,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * GA4 Measurement Protocol stand-in, enforcing the documented rules
@@ -123,8 +117,7 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
   const maxAgeMs = (options.maxAgeHours ?? 72) * 3_600_000
   const kept: Ga4KeptEvent[] = []
   const dropped: Ga4DroppedEvent[] = []
-  const seen = new Set<string>()
-  let duplicates = 0
+  const delivered = redeliveries()
 
   /** Validation messages for a body, and per event index the messages that concern it. */
   function validate(raw: Buffer): { messages: ValidationMessage[]; byEvent: Map<number, string[]> } {
@@ -144,8 +137,8 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
         validationCode: 'VALUE_OUT_OF_BOUNDS',
       })
     }
-    const parsed = parseJson(raw)
-    if (!parsed.ok || !isRecord(parsed.value)) {
+    const parsed = kit.parseJson(raw)
+    if (!parsed.ok || !kit.isRecord(parsed.value)) {
       add({
         fieldPath: '',
         description: 'Unable to parse Measurement Protocol JSON payload.',
@@ -180,7 +173,7 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
     const oldest = Date.now() - maxAgeMs
     body.events.forEach((event: unknown, index: number) => {
       const at = `Event at index: [${index}]`
-      if (!isRecord(event)) {
+      if (!kit.isRecord(event)) {
         add(
           { fieldPath: 'events', description: `${at} is not an object.`, validationCode: 'VALUE_INVALID' },
           index,
@@ -233,7 +226,7 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
         )
       }
       if (event.params === undefined) return
-      if (!isRecord(event.params)) {
+      if (!kit.isRecord(event.params)) {
         add(
           {
             fieldPath: 'events.params',
@@ -294,15 +287,15 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
     faultBody: () => '',
     routes(app, recordOf) {
       app.post('/debug/mp/collect', async (request, reply) => {
-        const raw = bodyBytes(request)
+        const raw = kit.bodyBytes(request)
         return reply.code(200).send({ validationMessages: validate(raw).messages })
       })
 
       app.post('/mp/collect', async (request, reply) => {
-        const raw = bodyBytes(request)
+        const raw = kit.bodyBytes(request)
         const query = request.query as Record<string, string | undefined>
-        const parsed = parseJson(raw)
-        const body = parsed.ok && isRecord(parsed.value) ? parsed.value : {}
+        const parsed = kit.parseJson(raw)
+        const body = parsed.ok && kit.isRecord(parsed.value) ? parsed.value : {}
         const events: unknown[] = Array.isArray(body.events) ? body.events : [raw.toString('utf8')]
         const { messages, byEvent } = validate(raw)
         // Request-wide problems (credentials, body, client_id, event count) lose every event.
@@ -315,16 +308,13 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
         const record = recordOf(request)
         events.forEach((event, index) => {
           const reasons = [...requestWide, ...(byEvent.get(index) ?? [])]
-          if (reasons.length > 0 || !isRecord(event)) {
+          if (reasons.length > 0 || !kit.isRecord(event)) {
             dropped.push({ event, reasons })
             return
           }
-          const params = isRecord(event.params) ? event.params : {}
+          const params = kit.isRecord(event.params) ? event.params : {}
           const eventId = typeof params.event_id === 'string' ? params.event_id : undefined
-          if (eventId !== undefined) {
-            if (seen.has(eventId)) duplicates += 1
-            seen.add(eventId)
-          }
+          delivered.note(eventId)
           const { events: _events, ...fields } = body
           kept.push({
             client_id: body.client_id as string,
@@ -346,7 +336,6 @@ export async function startGa4StandIn(options: Ga4StandInOptions): Promise<Ga4St
     endpoint: base.url,
     kept,
     dropped,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => duplicates,
+    ...delivered.counts,
   }
 }

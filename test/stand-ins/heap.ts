@@ -1,12 +1,4 @@
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Heap server-side track stand-in (POST /api/track, single or bulk), enforcing the documented contract
@@ -48,7 +40,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\
 const MAX_USER_ID = 2 ** 53 - 1
 
 function eventProblem(event: unknown): string | undefined {
-  if (!isRecord(event)) return 'event must be an object'
+  if (!kit.isRecord(event)) return 'event must be an object'
   if (typeof event.event !== 'string' || event.event === '' || event.event.length > 1024) {
     return '"event" must be a string of 1 to 1024 characters'
   }
@@ -74,7 +66,7 @@ function eventProblem(event: unknown): string | undefined {
     return '"timestamp" must be ISO 8601'
   }
   if (event.properties === undefined) return undefined
-  if (!isRecord(event.properties)) return '"properties" must be an object'
+  if (!kit.isRecord(event.properties)) return '"properties" must be an object'
   for (const [key, value] of Object.entries(event.properties)) {
     if (key.length >= 1024) return `property name "${key.slice(0, 20)}…" is 1024 characters or more`
     const values = Array.isArray(value) ? value : [value]
@@ -107,10 +99,10 @@ export async function startHeapStandIn(options: HeapStandInOptions): Promise<Hea
     routes(app, recordOf) {
       app.post('/api/track', async (request, reply) => {
         const bad = (error: string) => reply.code(400).send({ error })
-        if (mediaType(request.headers['content-type']) !== 'application/json')
+        if (kit.mediaType(request.headers['content-type']) !== 'application/json')
           return bad('expected application/json')
-        const parsed = parseJson(bodyBytes(request))
-        if (!parsed.ok || !isRecord(parsed.value)) return bad('invalid JSON')
+        const parsed = kit.parseJson(kit.bodyBytes(request))
+        if (!parsed.ok || !kit.isRecord(parsed.value)) return bad('invalid JSON')
         const body = parsed.value
         if (body.app_id !== options.appId) return bad('invalid app_id')
         const events = Array.isArray(body.events)

@@ -1,13 +1,5 @@
 import { gunzipSync } from 'node:zlib'
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Mixpanel Import API stand-in (POST /import), enforcing the documented contract
@@ -84,7 +76,7 @@ function shapeProblem(value: unknown, path: string, depth: number): [string, str
     }
     return undefined
   }
-  if (!isRecord(value)) return undefined
+  if (!kit.isRecord(value)) return undefined
   if (depth > 3) return [path, `'${path}' is invalid: max nesting depth is 3`]
   if (Object.keys(value).length >= 255)
     return [path, `'${path}' is invalid: objects must have fewer than 255 keys`]
@@ -98,17 +90,17 @@ function shapeProblem(value: unknown, path: string, depth: number): [string, str
 function truncateStrings(value: unknown): unknown {
   if (typeof value === 'string') return value.slice(0, 255)
   if (Array.isArray(value)) return value.map(truncateStrings)
-  if (isRecord(value))
+  if (kit.isRecord(value))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, truncateStrings(v)]))
   return value
 }
 
 /** Why Mixpanel refuses one event, as [field, message], or undefined. */
 function eventProblem(event: unknown, now: number): [string, string] | undefined {
-  if (!isRecord(event)) return ['', 'event must be a JSON object']
+  if (!kit.isRecord(event)) return ['', 'event must be a JSON object']
   if (typeof event.event !== 'string' || event.event === '') return ['event', "'event' is required"]
   const p = event.properties
-  if (!isRecord(p)) return ['properties', "'properties' is required"]
+  if (!kit.isRecord(p)) return ['properties', "'properties' is required"]
   if (typeof p.time !== 'number' || !Number.isInteger(p.time)) {
     return ['properties.time', "'properties.time' is invalid: must be specified as seconds since epoch"]
   }
@@ -169,10 +161,10 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
         if (request.headers.authorization !== expectedAuth || query.project_id !== options.projectId) {
           return reply.code(401).send({ code: 401, error: 'Invalid credentials', status: 'Unauthorized' })
         }
-        const type = mediaType(request.headers['content-type'])
+        const type = kit.mediaType(request.headers['content-type'])
         if (type !== 'application/json' && type !== 'application/x-ndjson')
           return bad('unsupported Content-Type')
-        let raw = bodyBytes(request)
+        let raw = kit.bodyBytes(request)
         if (request.headers['content-encoding'] === 'gzip') {
           try {
             raw = gunzipSync(raw)
@@ -187,11 +179,11 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
             .toString('utf8')
             .split('\n')
             .filter((line) => line.trim() !== '')
-          const parsed = lines.map((line) => parseJson(Buffer.from(line)))
+          const parsed = lines.map((line) => kit.parseJson(Buffer.from(line)))
           if (parsed.some((p) => !p.ok)) return bad('unable to parse ndjson body')
           events = parsed.map((p) => (p.ok ? p.value : undefined))
         } else {
-          const parsed = parseJson(raw)
+          const parsed = kit.parseJson(raw)
           if (!parsed.ok) return bad('unable to parse JSON body')
           events = Array.isArray(parsed.value) ? parsed.value : [parsed.value]
         }
@@ -206,7 +198,7 @@ export async function startMixpanelStandIn(options: MixpanelStandInOptions): Pro
         const record = recordOf(request)
         let imported = 0
         events.forEach((event, index) => {
-          const props = isRecord(event) && isRecord(event.properties) ? event.properties : {}
+          const props = kit.isRecord(event) && kit.isRecord(event.properties) ? event.properties : {}
           const problem: [string, string] | undefined = invalidInsertIds.has(props.$insert_id as string)
             ? ['properties', "'properties' is invalid: a property value has the wrong type"]
             : eventProblem(event, now)

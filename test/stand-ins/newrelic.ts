@@ -1,15 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import {
-  bodyBytes,
-  contentEncoding,
-  decodeBody,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * New Relic Event API stand-in (POST /v1/accounts/:accountId/events), enforcing the documented contract
@@ -72,7 +63,7 @@ const DAY_MS = 24 * 3600_000
 
 /** The parsing error that drops this event, or undefined. */
 function problem(event: unknown, now: number): string | undefined {
-  if (!isRecord(event)) return 'Error parsing JSON payload'
+  if (!kit.isRecord(event)) return 'Error parsing JSON payload'
   if (event.eventType === undefined) return 'missing required attributes `eventType`'
   if (typeof event.eventType !== 'string' || !EVENT_TYPE.test(event.eventType)) {
     return '`eventType` cannot contain the following characters: [., \\]'
@@ -98,7 +89,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
   const events: StoredEvent[] = []
   const integrationErrors: IntegrationError[] = []
   const encodings: string[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
   let reserved = 0
 
   const base = await startStandIn({
@@ -114,23 +105,23 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
             ((apiKey !== undefined && apiKey === options.licenseKey) ||
               (insertKey !== undefined && options.insertKey !== undefined && insertKey === options.insertKey))
           if (!authorized) return reply.code(403).send({ success: false, error: 'Invalid license key' })
-          if (mediaType(request.headers['content-type']).startsWith('multipart/')) {
+          if (kit.mediaType(request.headers['content-type']).startsWith('multipart/')) {
             return reply.code(415).send({ success: false, error: 'Invalid content type' })
           }
-          const raw = bodyBytes(request)
+          const raw = kit.bodyBytes(request)
           if (raw.length === 0)
             return reply.code(400).send({ success: false, error: 'Unable to process empty request' })
           if (raw.length > maxPayload)
             return reply.code(413).send({ success: false, error: 'Content too large' })
 
           const uuid = randomUUID()
-          const encoding = contentEncoding(request.headers)
+          const encoding = kit.contentEncoding(request.headers)
           encodings.push(encoding)
           const record = recordOf(request)
           const now = Date.now()
           // From here on New Relic has answered 200; what follows is its asynchronous parsing.
-          const decoded = decodeBody(raw, encoding)
-          const parsed = decoded.ok ? parseJson(decoded.body) : { ok: false as const }
+          const decoded = kit.decodeBody(raw, encoding)
+          const parsed = decoded.ok ? kit.parseJson(decoded.body) : { ok: false as const }
           if (!parsed.ok) {
             integrationErrors.push({ message: 'Error parsing JSON payload', requestId: uuid })
           } else {
@@ -139,7 +130,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
             for (const event of list) {
               const why = problem(event, now)
               const eventType =
-                isRecord(event) && typeof event.eventType === 'string' ? event.eventType : undefined
+                kit.isRecord(event) && typeof event.eventType === 'string' ? event.eventType : undefined
               if (why) {
                 const entry = rejected.get(why) ?? { count: 0, sample: eventType }
                 entry.count += 1
@@ -152,8 +143,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
               }
               const stored = event as Record<string, unknown>
               const eventId = typeof stored.event_id === 'string' ? stored.event_id : undefined
-              const duplicate = eventId !== undefined && seen.has(eventId)
-              if (eventId !== undefined) seen.add(eventId)
+              const duplicate = delivered.note(eventId)
               events.push({ event: stored, event_id: eventId, duplicate, request: record })
             }
             for (const [why, { count, sample }] of rejected) {
@@ -175,8 +165,7 @@ export async function startNewRelicStandIn(options: NewRelicStandInOptions): Pro
     events,
     integrationErrors,
     encodings,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => events.filter((e) => e.duplicate).length,
+    ...delivered.counts,
     reservedDropped: () => reserved,
   }
 }

@@ -157,12 +157,12 @@ function sendFault(
 }
 
 /** The request body as received: stand-ins parse every content type as raw bytes. */
-export function bodyBytes(request: FastifyRequest): Buffer {
+function bodyBytes(request: FastifyRequest): Buffer {
   return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
 }
 
 /** JSON.parse of a body that reports failure instead of throwing. */
-export function parseJson(buf: Buffer): { ok: true; value: unknown } | { ok: false } {
+function parseJson(buf: Buffer): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(buf.toString('utf8')) }
   } catch {
@@ -170,12 +170,12 @@ export function parseJson(buf: Buffer): { ok: true; value: unknown } | { ok: fal
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
+function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** The Content-Encoding of a request, lowercased; `identity` when absent. */
-export function contentEncoding(headers: IncomingHttpHeaders): string {
+function contentEncoding(headers: IncomingHttpHeaders): string {
   return String(headers['content-encoding'] ?? 'identity').toLowerCase()
 }
 
@@ -188,7 +188,7 @@ export type DecodedBody =
  * another encoding, bytes that do not decode, or more than `maxBytes` once decoded (decoding stops there).
  * Each stand-in answers these the way its vendor does.
  */
-export function decodeBody(raw: Buffer, encoding: string, maxBytes = Number.POSITIVE_INFINITY): DecodedBody {
+function decodeBody(raw: Buffer, encoding: string, maxBytes = Number.POSITIVE_INFINITY): DecodedBody {
   const limit = Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes + 1 } : {}
   let body: Buffer
   try {
@@ -204,7 +204,13 @@ export function decodeBody(raw: Buffer, encoding: string, maxBytes = Number.POSI
 }
 
 /** The media type of a Content-Type header, lowercased, without parameters. */
-export function mediaType(header: string | string[] | undefined): string {
+function mediaType(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header
   return (value ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
 }
+
+/**
+ * How stand-ins read a request, as one import: every vendor module needs most of these, and a single name
+ * keeps each module's head to its vendor's contract.
+ */
+export const kit = { bodyBytes, parseJson, isRecord, contentEncoding, decodeBody, mediaType }

@@ -1,12 +1,4 @@
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
 
 /**
  * Segment HTTP Tracking API stand-in (POST /v1/batch), enforcing the documented contract
@@ -121,7 +113,7 @@ const AD: Record<string, Check> = {
   total_length: int,
   load_type: oneOf('linear', 'dynamic'),
   content: (v) =>
-    isRecord(v) && Object.entries(v).every(([k, item]) => !(k in CONTENT) || CONTENT[k]?.(item)),
+    kit.isRecord(v) && Object.entries(v).every(([k, item]) => !(k in CONTENT) || CONTENT[k]?.(item)),
   quartile: (v) => v === 1 || v === 2 || v === 3,
 }
 const QUALITY: Record<string, Check> = { bitrate: int, framerate: num, startupTime: num, droppedFrames: int }
@@ -172,7 +164,7 @@ export async function startSegmentStandIn(options: SegmentStandInOptions): Promi
   function checkSpec(message: Record<string, unknown>) {
     const rules = typeof message.event === 'string' ? SPEC[message.event] : undefined
     if (!rules) return
-    const properties = isRecord(message.properties) ? message.properties : {}
+    const properties = kit.isRecord(message.properties) ? message.properties : {}
     if (rules !== QUALITY && typeof properties.session_id !== 'string') {
       specViolations.push(`${message.event}: session_id is missing`)
     }
@@ -186,7 +178,7 @@ export async function startSegmentStandIn(options: SegmentStandInOptions): Promi
   function dropReason(message: unknown, index: number, key: string): string | undefined {
     if (key !== options.writeKey) return 'invalid write key'
     if (index >= maxEvents) return `more than ${maxEvents} events in the batch`
-    if (!isRecord(message) || typeof message.type !== 'string' || !TYPES.has(message.type))
+    if (!kit.isRecord(message) || typeof message.type !== 'string' || !TYPES.has(message.type))
       return 'invalid type'
     if (!message.userId && !message.anonymousId) return 'no_user_anon_id'
     if (message.type === 'track' && (typeof message.event !== 'string' || message.event === '')) {
@@ -204,12 +196,12 @@ export async function startSegmentStandIn(options: SegmentStandInOptions): Promi
     routes(app, recordOf) {
       app.post('/v1/batch', async (request, reply) => {
         const bad = (error: string) => reply.code(400).send({ success: false, error })
-        if (mediaType(request.headers['content-type']) !== 'application/json')
+        if (kit.mediaType(request.headers['content-type']) !== 'application/json')
           return bad('content-type must be application/json')
-        const raw = bodyBytes(request)
+        const raw = kit.bodyBytes(request)
         if (raw.length > maxBatchBytes) return bad('batch payload is too large')
-        const parsed = parseJson(raw)
-        if (!parsed.ok || !isRecord(parsed.value)) return bad('invalid JSON')
+        const parsed = kit.parseJson(raw)
+        if (!parsed.ok || !kit.isRecord(parsed.value)) return bad('invalid JSON')
         const body = parsed.value
         const key =
           basicUser(request.headers.authorization) ?? (typeof body.writeKey === 'string' ? body.writeKey : '')

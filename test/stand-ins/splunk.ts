@@ -1,13 +1,7 @@
 import { gunzipSync } from 'node:zlib'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import {
-  bodyBytes,
-  contentEncoding,
-  isRecord,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * Splunk HTTP Event Collector stand-in, enforcing the documented contract
@@ -143,7 +137,7 @@ const isNumeric = (value: unknown) =>
 
 /** The HEC code refusing one envelope, or undefined when it is fine. */
 function refusal(envelope: unknown, allowedIndexes: Set<string> | undefined): [number, string] | undefined {
-  if (!isRecord(envelope)) return [6, 'Invalid data format']
+  if (!kit.isRecord(envelope)) return [6, 'Invalid data format']
   if (!('event' in envelope)) return [12, 'Event field is required']
   const event = envelope.event
   if (isBlank(event)) return [13, 'Event field cannot be blank']
@@ -152,7 +146,7 @@ function refusal(envelope: unknown, allowedIndexes: Set<string> | undefined): [n
   if ('fields' in envelope) {
     const fields = envelope.fields
     const ok =
-      isRecord(fields) &&
+      kit.isRecord(fields) &&
       Object.values(fields).every(
         (v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')),
       )
@@ -175,7 +169,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
   const allowedIndexes = options.allowedIndexes ? new Set(options.allowedIndexes) : undefined
   const disabled = new Set(options.disabledTokens ?? [])
   const indexed: IndexedEvent[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
   const encodings: string[] = []
   const channels = new Map<string, { next: number; pending: Map<number, Pending> }>()
   let dropAcks = 0
@@ -218,14 +212,14 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
             return hec(reply, 503, 'Server is busy', 9)
           }
         }
-        const raw = bodyBytes(request)
+        const raw = kit.bodyBytes(request)
         if (raw.length > maxContentLength) {
           return reply
             .code(413)
             .type('text/plain')
             .send(`Content-Length of ${raw.length} too large (maximum is ${maxContentLength})`)
         }
-        const encoding = contentEncoding(request.headers)
+        const encoding = kit.contentEncoding(request.headers)
         let body: string
         if (encoding === 'gzip') {
           try {
@@ -242,9 +236,9 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
         const keep = (envelopes: unknown[]) => {
           for (const envelope of envelopes as Record<string, unknown>[]) {
             const event = envelope.event
-            const eventId = isRecord(event) && typeof event.event_id === 'string' ? event.event_id : undefined
-            const duplicate = eventId !== undefined && seen.has(eventId)
-            if (eventId !== undefined) seen.add(eventId)
+            const eventId =
+              kit.isRecord(event) && typeof event.event_id === 'string' ? event.event_id : undefined
+            const duplicate = delivered.note(eventId)
             indexed.push({ envelope, event, event_id: eventId, duplicate, request: record })
           }
         }
@@ -286,7 +280,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
         } catch {
           return hec(reply, 400, 'Invalid data format', 6)
         }
-        const ids = isRecord(query) && Array.isArray(query.acks) ? query.acks : undefined
+        const ids = kit.isRecord(query) && Array.isArray(query.acks) ? query.acks : undefined
         if (!ids?.every((id) => Number.isInteger(id))) return hec(reply, 400, 'Invalid data format', 6)
         const pending = channels.get(channel)?.pending
         const acks: Record<string, boolean> = {}
@@ -305,8 +299,7 @@ export async function startSplunkStandIn(options: SplunkStandInOptions): Promise
     ...base,
     indexed,
     encodings,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => indexed.filter((e) => e.duplicate).length,
+    ...delivered.counts,
     ackQueries: () => ackQueries,
     dropNextAcks(n) {
       dropAcks += n

@@ -1,13 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import {
-  bodyBytes,
-  isRecord,
-  mediaType,
-  parseJson,
-  type RecordedRequest,
-  type StandIn,
-  startStandIn,
-} from './recorder.ts'
+import { kit, type RecordedRequest, type StandIn, startStandIn } from './recorder.ts'
+import { redeliveries } from './redeliveries.ts'
 
 /**
  * A webhook receiver that enforces the Standard Webhooks receiver rules
@@ -63,13 +56,13 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
   const key = options.secret ? decodeSecret(options.secret) : undefined
   const events: AcceptedEvent[] = []
   const webhookIds: string[] = []
-  const seen = new Set<string>()
+  const delivered = redeliveries()
 
   const base = await startStandIn({
     faultBody: (status) => ({ error: `scripted ${status}` }),
     routes(app, recordOf) {
       app.post(path, async (request, reply) => {
-        const raw = bodyBytes(request)
+        const raw = kit.bodyBytes(request)
         if (options.maxBodyBytes !== undefined && raw.length > options.maxBodyBytes) {
           return reply.code(413).send({ error: 'payload too large' })
         }
@@ -95,17 +88,17 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
           }
         }
 
-        if (mediaType(request.headers['content-type']) !== 'application/json') {
+        if (kit.mediaType(request.headers['content-type']) !== 'application/json') {
           return reply.code(415).send({ error: 'expected application/json' })
         }
-        const parsed = parseJson(raw)
+        const parsed = kit.parseJson(raw)
         if (!parsed.ok) return reply.code(400).send({ error: 'invalid JSON' })
         const body = parsed.value
-        if (!isRecord(body) || !Array.isArray(body.events)) {
+        if (!kit.isRecord(body) || !Array.isArray(body.events)) {
           return reply.code(400).send({ error: 'expected {"events":[...]}' })
         }
         for (const [index, item] of body.events.entries()) {
-          if (!isRecord(item) || typeof item.event_id !== 'string' || item.event_id === '') {
+          if (!kit.isRecord(item) || typeof item.event_id !== 'string' || item.event_id === '') {
             return reply.code(400).send({ error: `events[${index}] has no event_id` })
           }
         }
@@ -115,8 +108,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
         const record = recordOf(request)
         for (const item of body.events as Record<string, unknown>[]) {
           const eventId = item.event_id as string
-          const duplicate = seen.has(eventId)
-          seen.add(eventId)
+          const duplicate = delivered.note(eventId)
           events.push({ event_id: eventId, webhookId, duplicate, event: item, request: record })
         }
         return reply.code(options.successStatus ?? 204).send()
@@ -129,8 +121,7 @@ export async function startWebhookStandIn(options: WebhookStandInOptions = {}): 
     endpoint: `${base.url}${path}`,
     events,
     webhookIds,
-    uniqueCount: () => seen.size,
-    duplicateCount: () => events.filter((event) => event.duplicate).length,
+    ...delivered.counts,
   }
 }
 

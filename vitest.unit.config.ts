@@ -15,6 +15,8 @@ export default defineConfig({
     provide: { kafkaBrokers: ['kafka.invalid:9092'], redisUrl: 'redis://redis.invalid:6379' },
     // No shared broker to take turns on.
     fileParallelism: true,
+    // Both cores: vitest's default keeps one free, which leaves a 2-core machine running files one at a time.
+    maxWorkers: 2,
     // The files of a worker share its module cache, so the connectors' SDKs load once per worker rather
     // than once per file: half the CPU time of the run. Unit tests keep no state in modules to rely on.
     isolate: false,

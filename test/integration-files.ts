@@ -15,9 +15,17 @@ export const integrationFiles = [
   // Every connector against its stand-in or real service (PostgreSQL, Kafka, the Pub/Sub emulator).
   'test/contract/connector-contract.test.ts',
   'test/console/console.test.ts',
+  'test/bus/replication-check.test.ts',
   'test/ingest/degraded.test.ts',
   'test/ingest/ingest.test.ts',
   'test/ingest/kafka-outage.test.ts',
+  'test/ingest/shutdown.test.ts',
+  // A real Prometheus scraping a pipeline with Redis dedupe.
+  'test/observability/dashboards-prometheus.test.ts',
+  // Runs the whole product, with its simulated players, for a fixed time.
+  'test/dev/dev-command.test.ts',
+  // promtool, from Debian's prometheus package.
+  'test/observability/alert-rules.test.ts',
   'test/pipeline/cap-gate.test.ts',
   'test/pipeline/rate-cap.test.ts',
   'test/worker/connector-worker.kafka.test.ts',

@@ -271,7 +271,7 @@ describe('Prometheus rules', () => {
     expect(new Set(rules.map((r) => `${r.alert}/${r.labels.severity}`))).toEqual(tested)
   })
 
-  it.each(CASES.map((c) => [c.name, c] as const))(
+  it.concurrent.each(CASES.map((c) => [c.name, c] as const))(
     '%s (promtool test rules)',
     async (_name, c) => {
       const file = join(dir, `${c.name.replace(/\W+/g, '-')}.yaml`)

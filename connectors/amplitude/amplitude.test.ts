@@ -1,8 +1,14 @@
 import { MockAgent } from 'undici'
 import { describe, expect, it } from 'vitest'
-import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
+import type { BatchItem } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import {
+  makeBatch,
+  makeContext,
+  sendToMockOrigin,
+  standInSuite,
+  transformer,
+} from '../../test/fixtures/send-context.ts'
 import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
 import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES } from './index.ts'
 import { DAILY_QUOTA_PAUSE_MS, outcomesFor400, outcomesFor429, THROTTLE_PAUSE_MS } from './response.ts'
@@ -21,11 +27,7 @@ function settings(overrides: Partial<AmplitudeSettings> = {}): AmplitudeSettings
   }
 }
 
-function transform(overrides: Record<string, unknown>, config = settings()): AmplitudeEvent {
-  const record = amplitude.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(amplitude, settings)
 
 describe('amplitude transform', () => {
   it('maps the common fields', () => {

@@ -1,9 +1,14 @@
 import { gunzipSync } from 'node:zlib'
 import { Client } from '@elastic/elasticsearch'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import {
+  credentialsRefused,
+  makeBatch,
+  makeContext,
+  standInSuite,
+  transformer,
+} from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import {
@@ -14,7 +19,7 @@ import {
   outcomesFromBulkResponse,
 } from './bulk.ts'
 import elasticsearch, { type ElasticsearchSettings } from './index.ts'
-import { type BulkAction, indexName } from './transform.ts'
+import { indexName } from './transform.ts'
 
 const API_KEY = Buffer.from('key-id:key-secret').toString('base64')
 
@@ -30,11 +35,7 @@ function settings(overrides: Partial<ElasticsearchSettings> = {}): Elasticsearch
   }
 }
 
-function transform(overrides: Record<string, unknown> = {}, config = settings()): BulkAction {
-  const record = elasticsearch.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(elasticsearch, settings)
 
 describe('elasticsearch transform', () => {
   it('targets the daily index of the event time with _id = event_id and an @timestamp', () => {
@@ -238,9 +239,7 @@ describe('elasticsearch send against the stand-in', () => {
       makeBatch(elasticsearch, wrong, makeView(1)),
       makeContext(wrong, suite.agent),
     )
-    expect(refused).toEqual([
-      { kind: 'paused', cause: 'credentials', reason: 'HTTP 401: credentials refused', status: 401 },
-    ])
+    expect(refused).toEqual(credentialsRefused(401))
     expect(s.uniqueCount()).toBe(0)
   })
 

@@ -2,7 +2,13 @@ import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import {
+  makeBatch,
+  makeContext,
+  sendToMockOrigin,
+  standInSuite,
+  transformer,
+} from '../../test/fixtures/send-context.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type Ga4StandIn, startGa4StandIn } from '../../test/stand-ins/ga4.ts'
 import ga4, { DEFAULTS, type Ga4Settings } from './index.ts'
@@ -24,11 +30,7 @@ function settings(overrides: Partial<Ga4Settings> = {}): Ga4Settings {
   }
 }
 
-function transform(overrides: Record<string, unknown>, config = settings()): Ga4Record {
-  const record = ga4.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(ga4, settings)
 
 /** A view a few minutes old, so it is inside GA4's 72 h window. */
 function recentView(n: number, user?: Record<string, unknown>) {

@@ -2,8 +2,15 @@ import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
-import { exampleEvents } from '../../test/helpers/player-events.ts'
+import {
+  credentialsRefused,
+  dictionaryExamples,
+  makeBatch,
+  makeContext,
+  sendToMockOrigin,
+  standInSuite,
+  transformer,
+} from '../../test/fixtures/send-context.ts'
 import { type MixpanelStandIn, startMixpanelStandIn } from '../../test/stand-ins/mixpanel.ts'
 import mixpanel, { DEFAULTS, MIN_BACKOFF_MS, type MixpanelSettings } from './index.ts'
 import { outcomesFor400 } from './response.ts'
@@ -27,11 +34,7 @@ function settings(overrides: Partial<MixpanelSettings> = {}): MixpanelSettings {
   }
 }
 
-function transform(overrides: Record<string, unknown>, config = settings()): MixpanelEvent {
-  const record = mixpanel.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(mixpanel, settings)
 
 describe('mixpanel transform', () => {
   it('maps time, ids and Mixpanel default properties', () => {
@@ -180,7 +183,7 @@ describe('mixpanel send against the stand-in', () => {
 
   it('every data-dictionary example is imported', async () => {
     const config = await start()
-    const examples = Object.values(exampleEvents).map((e) => makeEvent(structuredClone(e)))
+    const examples = dictionaryExamples()
     const outcomes = await send(makeBatch(mixpanel, config, examples), config)
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(examples.length)
@@ -189,14 +192,7 @@ describe('mixpanel send against the stand-in', () => {
   it('wrong credentials are refused with 401 → the connector pauses, nothing is rejected', async () => {
     const config = { ...(await start()), service_account_secret: 'wrong' }
     const outcomes = await send(makeBatch(mixpanel, config, makeView(3)), config)
-    expect(outcomes).toEqual(
-      outcomes.map(() => ({
-        kind: 'paused',
-        cause: 'credentials',
-        reason: 'HTTP 401: credentials refused',
-        status: 401,
-      })),
-    )
+    expect(outcomes).toEqual(credentialsRefused(401, 3))
     expect(s.uniqueCount()).toBe(0)
   })
 

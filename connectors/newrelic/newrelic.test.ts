@@ -1,8 +1,14 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { makeEvent, recentView } from '../../test/fixtures/events.ts'
+import {
+  credentialsRefused,
+  makeBatch,
+  makeContext,
+  sendToMockOrigin,
+  standInSuite,
+  transformer,
+} from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type NewRelicStandIn, startNewRelicStandIn } from '../../test/stand-ins/newrelic.ts'
 import newrelic, { MAX_PAYLOAD_BYTES, type NewRelicSettings } from './index.ts'
@@ -24,14 +30,7 @@ function settings(overrides: Partial<NewRelicSettings> = {}): NewRelicSettings {
   }
 }
 
-function transform(overrides: Record<string, unknown>, config = settings()): NewRelicEvent {
-  const record = newrelic.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
-
-/** Events stamped a minute ago, inside New Relic's ±24 h window. */
-const recentView = (n: number) => makeView(n, { start: Date.now() - 60_000 })
+const transform = transformer(newrelic, settings)
 
 describe('newrelic transform', () => {
   it('flattens the event into dotted string/number attributes with eventType and timestamp', () => {
@@ -163,9 +162,7 @@ describe('newrelic send against the stand-in', () => {
         makeBatch(newrelic, config, recentView(1)),
         makeContext(config, suite.agent),
       )
-      expect(outcomes).toEqual([
-        { kind: 'paused', cause: 'credentials', reason: 'HTTP 403: credentials refused', status: 403 },
-      ])
+      expect(outcomes).toEqual(credentialsRefused(403))
     }
     expect(s.uniqueCount()).toBe(0)
   })

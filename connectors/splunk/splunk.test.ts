@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
+import type { BatchItem } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite, transformer } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type SplunkStandIn, splitConcatenatedJson, startSplunkStandIn } from '../../test/stand-ins/splunk.ts'
 import splunk, {
@@ -35,11 +35,7 @@ function settings(overrides: Partial<SplunkSettings> = {}): SplunkSettings {
 
 const resources = (): SplunkResources => ({ channel: randomUUID(), acks: new Map(), warnedNoAck: false })
 
-function transform(overrides: Record<string, unknown> = {}, config = settings()): HecEvent {
-  const record = splunk.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(splunk, settings)
 
 describe('splunk transform', () => {
   it('wraps the event in a HEC envelope with the event time in epoch seconds', () => {

@@ -1,31 +1,18 @@
 import { MockAgent } from 'undici'
 import { describe, expect, it } from 'vitest'
 import type { BatchItem } from '../../src/worker/connector.ts'
+import { transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  makeBatch,
-  makeContext,
-  sendToMockOrigin,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
-import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES } from './index.ts'
+import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES, settingsSchema } from './index.ts'
 import { DAILY_QUOTA_PAUSE_MS, outcomesFor400, outcomesFor429, THROTTLE_PAUSE_MS } from './response.ts'
 import type { AmplitudeEvent } from './transform.ts'
 
 const API_KEY = 'amp-test-key-0123456789'
 
-function settings(overrides: Partial<AmplitudeSettings> = {}): AmplitudeSettings {
-  return {
-    api_key: API_KEY,
-    region: 'us',
-    event_naming: 'title',
-    min_id_length: 5,
-    forward_client_ip: false,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ api_key: API_KEY }))
 
 const transform = transformer(amplitude, settings)
 

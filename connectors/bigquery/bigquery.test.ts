@@ -4,8 +4,14 @@ import { loadExampleEvents, loadSchemaDocuments } from '../../src/dictionary/sch
 import type { EnrichedEvent } from '../../src/event.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type BigQueryStandIn, googleError, startBigQueryStandIn } from '../../test/stand-ins/bigquery.ts'
-import bigquery, { type BigQueryResources, type BigQuerySettings, QUOTA_EXCEEDED_PAUSE_MS } from './index.ts'
+import bigquery, {
+  type BigQueryResources,
+  type BigQuerySettings,
+  QUOTA_EXCEEDED_PAUSE_MS,
+  settingsSchema,
+} from './index.ts'
 import { classifyRequestError, outcomesForInsertErrors } from './response.ts'
 import { type BigQueryField, bigQuerySchema, dictionarySchema } from './schema.ts'
 import type { InsertAllRow } from './transform.ts'
@@ -14,21 +20,12 @@ const PROJECT = 'framewire-test'
 const DATASET = 'telemetry'
 const TOKEN = 'ya29.fake-token-for-the-stand-in'
 
-function settings(overrides: Partial<BigQuerySettings> = {}): BigQuerySettings {
-  return {
-    project_id: PROJECT,
-    dataset: DATASET,
-    table: `events_${randomUUID().slice(0, 8)}`,
-    access_token: TOKEN,
-    create_table: false,
-    skip_invalid_rows: false,
-    ignore_unknown_values: false,
-    max_rows: 500,
-    max_request_bytes: 10_000_000,
-    quota_exceeded_pause_ms: QUOTA_EXCEEDED_PAUSE_MS,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({
+  project_id: PROJECT,
+  dataset: DATASET,
+  table: `events_${randomUUID().slice(0, 8)}`,
+  access_token: TOKEN,
+}))
 
 /** Every property path of the dictionary (`buffer.cause`, `user.consent.analytics`…), walked on its own. */
 function dictionaryPaths(): Set<string> {

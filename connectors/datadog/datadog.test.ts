@@ -1,31 +1,16 @@
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, recentView } from '../../test/fixtures/events.ts'
-import {
-  credentialsRefused,
-  makeBatch,
-  makeContext,
-  sendToMockOrigin,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type DatadogStandIn, startDatadogStandIn } from '../../test/stand-ins/datadog.ts'
-import datadog, { type DatadogSettings, MAX_ENTRIES, MAX_PAYLOAD_BYTES } from './index.ts'
+import datadog, { MAX_ENTRIES, MAX_PAYLOAD_BYTES, settingsSchema } from './index.ts'
 import { sanitizeTag } from './transform.ts'
 
 const API_KEY = 'dd-test-api-key-abcdef'
 
-function settings(overrides: Partial<DatadogSettings> = {}): DatadogSettings {
-  return {
-    api_key: API_KEY,
-    site: 'datadoghq.com',
-    service: 'framewire',
-    ddsource: 'framewire',
-    tags: ['env:test'],
-    compression: 'gzip',
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ api_key: API_KEY, tags: ['env:test'] }))
 
 const transform = transformer(datadog, settings)
 

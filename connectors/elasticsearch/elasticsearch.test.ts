@@ -1,14 +1,9 @@
 import { gunzipSync } from 'node:zlib'
 import { Client } from '@elastic/elasticsearch'
 import { afterEach, describe, expect, it } from 'vitest'
+import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  credentialsRefused,
-  makeBatch,
-  makeContext,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import {

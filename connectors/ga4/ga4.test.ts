@@ -1,17 +1,13 @@
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
+import { transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  makeBatch,
-  makeContext,
-  sendToMockOrigin,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type Ga4StandIn, startGa4StandIn } from '../../test/stand-ins/ga4.ts'
-import ga4, { DEFAULTS, type Ga4Settings } from './index.ts'
+import ga4, { type Ga4Settings, settingsSchema } from './index.ts'
 import { clientId, eventName, type Ga4Record, ga4Name, sessionNumber } from './transform.ts'
 import { ga4Problems } from './validate.ts'
 
@@ -19,16 +15,10 @@ const MEASUREMENT_ID = 'G-TEST12345'
 const API_SECRET = 'ga4-secret-0123456789'
 const HOUR = 3_600_000
 
-function settings(overrides: Partial<Ga4Settings> = {}): Ga4Settings {
-  return {
-    measurement_id: MEASUREMENT_ID,
-    api_secret: API_SECRET,
-    region: 'global',
-    forward_client_ip: false,
-    ...DEFAULTS,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({
+  measurement_id: MEASUREMENT_ID,
+  api_secret: API_SECRET,
+}))
 
 const transform = transformer(ga4, settings)
 

@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  dictionaryExamples,
-  makeBatch,
-  makeContext,
-  sendToMockOrigin,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { transformer } from '../../test/fixtures/connector-results.ts'
+import { dictionaryExamples, makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type HeapStandIn, startHeapStandIn } from '../../test/stand-ins/heap.ts'
-import heap, { DEFAULTS, type HeapSettings } from './index.ts'
+import heap, { type HeapSettings, settingsSchema } from './index.ts'
 import { anonymousUserId, type HeapEvent } from './transform.ts'
 
 const APP_ID = '1234567890'
 
-function settings(overrides: Partial<HeapSettings> = {}): HeapSettings {
-  return { app_id: APP_ID, region: 'us', event_naming: 'title', ...DEFAULTS, ...overrides }
-}
+const settings = settingsMaker(settingsSchema, () => ({ app_id: APP_ID }))
 
 const transform = transformer(heap, settings)
 

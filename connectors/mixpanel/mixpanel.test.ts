@@ -1,18 +1,12 @@
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  credentialsRefused,
-  dictionaryExamples,
-  makeBatch,
-  makeContext,
-  sendToMockOrigin,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
+import { dictionaryExamples, makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type MixpanelStandIn, startMixpanelStandIn } from '../../test/stand-ins/mixpanel.ts'
-import mixpanel, { DEFAULTS, MIN_BACKOFF_MS, type MixpanelSettings } from './index.ts'
+import mixpanel, { MIN_BACKOFF_MS, type MixpanelSettings, settingsSchema } from './index.ts'
 import { outcomesFor400 } from './response.ts'
 import { clamp, insertId, type MixpanelEvent } from './transform.ts'
 
@@ -20,19 +14,11 @@ const PROJECT = '3141592'
 const USER = 'framewire.sa.test'
 const SECRET = 'mp-sa-secret-0123456789'
 
-function settings(overrides: Partial<MixpanelSettings> = {}): MixpanelSettings {
-  return {
-    project_id: PROJECT,
-    service_account_username: USER,
-    service_account_secret: SECRET,
-    region: 'us',
-    event_naming: 'title',
-    forward_client_ip: false,
-    compression: 'gzip',
-    ...DEFAULTS,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({
+  project_id: PROJECT,
+  service_account_username: USER,
+  service_account_secret: SECRET,
+}))
 
 const transform = transformer(mixpanel, settings)
 

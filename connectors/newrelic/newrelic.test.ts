@@ -1,34 +1,18 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, recentView } from '../../test/fixtures/events.ts'
-import {
-  credentialsRefused,
-  makeBatch,
-  makeContext,
-  sendToMockOrigin,
-  standInSuite,
-  transformer,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type NewRelicStandIn, startNewRelicStandIn } from '../../test/stand-ins/newrelic.ts'
-import newrelic, { MAX_PAYLOAD_BYTES, type NewRelicSettings } from './index.ts'
+import newrelic, { MAX_PAYLOAD_BYTES, settingsSchema } from './index.ts'
 import { MAX_VALUE_CHARS, type NewRelicEvent } from './transform.ts'
 
 const ACCOUNT = '1234567'
 const LICENSE = 'eu01xx0123456789abcdef0123456789abcdNRAL'
 
-function settings(overrides: Partial<NewRelicSettings> = {}): NewRelicSettings {
-  return {
-    account_id: ACCOUNT,
-    api_key: LICENSE,
-    key_type: 'license',
-    region: 'us',
-    event_type: 'FramewireVideoEvent',
-    compression: 'gzip',
-    max_payload_bytes: MAX_PAYLOAD_BYTES,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ account_id: ACCOUNT, api_key: LICENSE }))
 
 const transform = transformer(newrelic, settings)
 

@@ -3,12 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { BatchItem } from '../../src/worker/connector.ts'
 import { kindsAt, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  endpointSelectionTests,
-  makeBatch,
-  makeContext,
-  standInSuite,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
 import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES, settingsSchema } from './index.ts'
@@ -197,19 +192,20 @@ describe('amplitude response readings', () => {
 })
 
 describe('amplitude endpoint selection', () => {
-  endpointSelectionTests(
-    amplitude,
-    settings,
-    [
-      ['us', undefined, 'https://api2.amplitude.com', '/2/httpapi'],
-      ['eu', undefined, 'https://api.eu.amplitude.com', '/2/httpapi'],
-      ['eu', 'https://proxy.example.net/amp/2/httpapi', 'https://proxy.example.net', '/amp/2/httpapi'],
-    ],
-    {
+  it.each([
+    ['us', undefined, 'https://api2.amplitude.com'],
+    ['eu', undefined, 'https://api.eu.amplitude.com'],
+    ['eu', 'https://proxy.example.net/amp/2/httpapi', 'https://proxy.example.net'],
+  ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin) => {
+    const config = settings({ region, server_url: serverUrl })
+    const outcomes = await sendToMockOrigin(amplitude, config, [makeEvent()], {
+      origin,
+      path: serverUrl ? '/amp/2/httpapi' : '/2/httpapi',
       status: 200,
       body: { code: 200, events_ingested: 1, payload_size_bytes: 10, server_upload_time: 1 },
-    },
-  )
+    })
+    expect(outcomes).toEqual([{ kind: 'delivered' }])
+  })
 })
 
 describe('amplitude send against the stand-in', () => {

@@ -3,12 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { kindsAt, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  endpointSelectionTests,
-  makeBatch,
-  makeContext,
-  standInSuite,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type Ga4StandIn, startGa4StandIn } from '../../test/stand-ins/ga4.ts'
@@ -192,17 +187,19 @@ describe('ga4 validation (what GA4 would drop)', () => {
 })
 
 describe('ga4 endpoint selection', () => {
-  endpointSelectionTests(
-    ga4,
-    settings,
-    [
-      ['global', undefined, 'https://www.google-analytics.com', '/mp/collect'],
-      ['eu', undefined, 'https://region1.google-analytics.com', '/mp/collect'],
-      ['eu', 'https://proxy.example.net/ga/', 'https://proxy.example.net', '/ga/mp/collect'],
-    ],
-    { query: `?measurement_id=${MEASUREMENT_ID}&api_secret=${API_SECRET}`, status: 204 },
-    () => recentView(2),
-  )
+  it.each([
+    ['global', undefined, 'https://www.google-analytics.com', '/mp/collect'],
+    ['eu', undefined, 'https://region1.google-analytics.com', '/mp/collect'],
+    ['eu', 'https://proxy.example.net/ga/', 'https://proxy.example.net', '/ga/mp/collect'],
+  ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
+    const config = settings({ region, server_url: serverUrl })
+    const outcomes = await sendToMockOrigin(ga4, config, recentView(2), {
+      origin,
+      path: `${path}?measurement_id=${MEASUREMENT_ID}&api_secret=${API_SECRET}`,
+      status: 204,
+    })
+    expect(outcomes).toEqual([{ kind: 'delivered' }, { kind: 'delivered' }])
+  })
 })
 
 describe('ga4 send against the stand-in', () => {

@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { transformer } from '../../test/fixtures/connector-results.ts'
 import { dictionaryExamples, makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  endpointSelectionTests,
-  makeBatch,
-  makeContext,
-  standInSuite,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type HeapStandIn, startHeapStandIn } from '../../test/stand-ins/heap.ts'
 import heap, { type HeapSettings, settingsSchema } from './index.ts'
@@ -82,16 +77,15 @@ describe('heap transform', () => {
 })
 
 describe('heap endpoint selection', () => {
-  endpointSelectionTests(
-    heap,
-    settings,
-    [
-      ['us', undefined, 'https://heapanalytics.com', '/api/track'],
-      ['eu', undefined, 'https://c.eu.heap-api.com', '/api/track'],
-      ['us', 'https://proxy.example.net/heap/track', 'https://proxy.example.net', '/heap/track'],
-    ],
-    { status: 200 },
-  )
+  it.each([
+    ['us', undefined, 'https://heapanalytics.com', '/api/track'],
+    ['eu', undefined, 'https://c.eu.heap-api.com', '/api/track'],
+    ['us', 'https://proxy.example.net/heap/track', 'https://proxy.example.net', '/heap/track'],
+  ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
+    const config = settings({ region, server_url: serverUrl })
+    const outcomes = await sendToMockOrigin(heap, config, [makeEvent()], { origin, path, status: 200 })
+    expect(outcomes).toEqual([{ kind: 'delivered' }])
+  })
 })
 
 describe('heap send against the stand-in', () => {

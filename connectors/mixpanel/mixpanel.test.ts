@@ -3,12 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { credentialsRefused, kindsAt, transformer } from '../../test/fixtures/connector-results.ts'
 import { dictionaryExamples, makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  endpointSelectionTests,
-  makeBatch,
-  makeContext,
-  standInSuite,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type MixpanelStandIn, startMixpanelStandIn } from '../../test/stand-ins/mixpanel.ts'
 import mixpanel, { MIN_BACKOFF_MS, type MixpanelSettings, settingsSchema } from './index.ts'
@@ -126,21 +121,21 @@ describe('mixpanel 400 reading', () => {
 })
 
 describe('mixpanel endpoint selection', () => {
-  endpointSelectionTests(
-    mixpanel,
-    settings,
-    [
-      ['us', undefined, 'https://api.mixpanel.com', '/import'],
-      ['eu', undefined, 'https://api-eu.mixpanel.com', '/import'],
-      ['in', undefined, 'https://api-in.mixpanel.com', '/import'],
-      ['eu', 'https://proxy.example.net/mp/import', 'https://proxy.example.net', '/mp/import'],
-    ],
-    {
-      query: `?strict=1&project_id=${PROJECT}`,
+  it.each([
+    ['us', undefined, 'https://api.mixpanel.com', '/import'],
+    ['eu', undefined, 'https://api-eu.mixpanel.com', '/import'],
+    ['in', undefined, 'https://api-in.mixpanel.com', '/import'],
+    ['eu', 'https://proxy.example.net/mp/import', 'https://proxy.example.net', '/mp/import'],
+  ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
+    const config = settings({ region, server_url: serverUrl })
+    const outcomes = await sendToMockOrigin(mixpanel, config, [makeEvent()], {
+      origin,
+      path: `${path}?strict=1&project_id=${PROJECT}`,
       status: 200,
       body: { code: 200, num_records_imported: 1, status: 'OK' },
-    },
-  )
+    })
+    expect(outcomes).toEqual([{ kind: 'delivered' }])
+  })
 })
 
 describe('mixpanel send against the stand-in', () => {

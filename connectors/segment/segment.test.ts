@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import {
-  endpointSelectionTests,
-  makeBatch,
-  makeContext,
-  standInSuite,
-} from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type SegmentStandIn, startSegmentStandIn } from '../../test/stand-ins/segment.ts'
@@ -146,20 +141,21 @@ describe('segment transform (Video Spec)', () => {
 })
 
 describe('segment endpoint selection', () => {
-  endpointSelectionTests(
-    segment,
-    settings,
-    [
-      ['us', undefined, 'https://api.segment.io', '/v1/batch'],
-      ['eu', undefined, 'https://events.eu1.segmentapis.com', '/v1/batch'],
-      ['us', 'https://proxy.example.net/seg/v1/batch', 'https://proxy.example.net', '/seg/v1/batch'],
-    ],
-    {
+  it.each([
+    ['us', undefined, 'https://api.segment.io', '/v1/batch'],
+    ['eu', undefined, 'https://events.eu1.segmentapis.com', '/v1/batch'],
+    ['us', 'https://proxy.example.net/seg/v1/batch', 'https://proxy.example.net', '/seg/v1/batch'],
+  ] as const)('region %s, server_url %s → %s', async (region, serverUrl, origin, path) => {
+    const config = settings({ region, server_url: serverUrl })
+    const outcomes = await sendToMockOrigin(segment, config, [makeEvent()], {
+      origin,
+      path,
       headers: { authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` },
       status: 200,
       body: { success: true },
-    },
-  )
+    })
+    expect(outcomes).toEqual([{ kind: 'delivered' }])
+  })
 })
 
 describe('segment send against the stand-in', () => {

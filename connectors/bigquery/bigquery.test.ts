@@ -4,7 +4,7 @@ import { loadExampleEvents, loadSchemaDocuments } from '../../src/dictionary/sch
 import type { EnrichedEvent } from '../../src/event.ts'
 import { kindsAt } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { makeBatch, makeContext, makeOpenContext, standInSuite } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type BigQueryStandIn, googleError, startBigQueryStandIn } from '../../test/stand-ins/bigquery.ts'
 import bigquery, {
@@ -219,10 +219,7 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
   ) {
     s = await startBigQueryStandIn({ projectId: PROJECT, token: TOKEN, datasets: [DATASET], ...standIn })
     const config = settings({ api_endpoint: s.apiEndpoint, ...overrides })
-    const resources = (await bigquery.open?.(config, {
-      log: makeContext(config, suite.agent).log,
-      name: 'test',
-    })) as BigQueryResources
+    const resources = (await bigquery.open?.(config, makeOpenContext())) as BigQueryResources
     const send = (events: EnrichedEvent[]) =>
       bigquery.send(makeBatch(bigquery, config, events), makeContext(config, suite.agent, { resources }))
     return { s, config, send }
@@ -421,10 +418,7 @@ describe('bigquery send through @google-cloud/bigquery against the stand-in', ()
 
   it('a BigQuery endpoint that is down makes the batch retryable', async () => {
     const config = settings({ api_endpoint: 'http://127.0.0.1:1' })
-    const resources = (await bigquery.open?.(config, {
-      log: makeContext(config, suite.agent).log,
-      name: 'test',
-    })) as BigQueryResources
+    const resources = (await bigquery.open?.(config, makeOpenContext())) as BigQueryResources
     const outcomes = await bigquery.send(
       makeBatch(bigquery, config, makeView(2)),
       makeContext(config, suite.agent, { resources }),

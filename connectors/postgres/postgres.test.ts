@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { Pool } from 'pg'
-import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadExampleEvents } from '../../src/dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { kindsAt } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeAgent, makeBatch, makeContext, makeOpenContext } from '../../test/fixtures/send-context.ts'
 import { classifySqlError } from './errors.ts'
 import postgres, { type PostgresSettings, type PostgresWriter } from './index.ts'
 import { createTableSql, insertSql, type PostgresRow } from './sql.ts'
@@ -98,10 +97,7 @@ describe('postgres send against the real server', () => {
   const tables: string[] = []
 
   async function open(config: PostgresSettings) {
-    const writer = (await postgres.open?.(config, {
-      log: pino({ level: 'silent' }),
-      name: 'test',
-    })) as PostgresWriter
+    const writer = (await postgres.open?.(config, makeOpenContext())) as PostgresWriter
     writers.push(writer)
     tables.push(config.table)
     const send = (events: EnrichedEvent[]) =>

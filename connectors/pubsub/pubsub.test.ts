@@ -3,7 +3,7 @@ import { type Message, PubSub } from '@google-cloud/pubsub'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeAgent, makeBatch, makeContext, makeOpenContext } from '../../test/fixtures/send-context.ts'
 import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type PubSubEmulator, startPubSubEmulator } from '../../test/helpers/pubsub-emulator.ts'
 import pubsub, {
@@ -92,10 +92,7 @@ describe('pubsub send against the Pub/Sub emulator', () => {
   })
 
   async function open(config: PubSubSettings) {
-    const resources = (await pubsub.open?.(config, {
-      log: makeContext(config, agent).log,
-      name: 'test',
-    })) as PubSubResources
+    const resources = (await pubsub.open?.(config, makeOpenContext())) as PubSubResources
     opened.push(resources)
     const send = (events: EnrichedEvent[]) =>
       pubsub.send(

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { oneConnectorYaml } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import {
@@ -121,12 +122,8 @@ describe('_bulk item outcomes', () => {
 })
 
 describe('elasticsearch settings', () => {
-  const yaml = (settingsYaml: string) => `
-connectors:
-  - name: es
-    type: elasticsearch
-    settings: { url: 'http://es.example.com:9200', ${settingsYaml} }
-`
+  const yaml = (entries: string) =>
+    oneConnectorYaml('elasticsearch', `url: 'http://es.example.com:9200', ${entries}`)
   it('accepts an API key or basic auth, not both, and checks the index name', () => {
     expect(() => testConfig(yaml(`api_key: ${API_KEY}`))).not.toThrow()
     expect(() => testConfig(yaml('username: elastic, password: changeme'))).not.toThrow()

@@ -5,7 +5,7 @@ import type { BatchItem } from '../../src/worker/connector.ts'
 import { transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
-import { settingsMaker } from '../../test/fixtures/settings.ts'
+import { oneConnectorYaml, settingsMaker } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type SplunkStandIn, splitConcatenatedJson, startSplunkStandIn } from '../../test/stand-ins/splunk.ts'
 import splunk, { type SplunkResources, type SplunkSettings, settingsSchema } from './index.ts'
@@ -55,12 +55,8 @@ describe('splunk transform', () => {
   })
 
   it('validates its settings at config load', () => {
-    const yaml = (s: string) => `
-connectors:
-  - name: hec
-    type: splunk
-    settings: { url: 'https://splunk.example.com:8088', ${s} }
-`
+    const yaml = (entries: string) =>
+      oneConnectorYaml('splunk', `url: 'https://splunk.example.com:8088', ${entries}`)
     expect(() => testConfig(yaml(`token: ${TOKEN}`))).not.toThrow()
     expect(() => testConfig(yaml('index: video'))).toThrow(/token/)
     expect(() => testConfig(yaml(`token: ${TOKEN}, index: 'Video Index'`))).toThrow(/index/)

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EnrichedEvent } from '../src/event.ts'
 import { SKIP } from '../src/worker/connector.ts'
 import { makeAgent, makeBatch, makeContext } from '../test/fixtures/send-context.ts'
+import { settingsWithDefaults } from '../test/fixtures/settings.ts'
 import { startAmplitudeStandIn } from '../test/stand-ins/amplitude.ts'
 import { startDatadogStandIn } from '../test/stand-ins/datadog.ts'
 import { startWebhookStandIn } from '../test/stand-ins/webhook.ts'
-import amplitude from './amplitude/index.ts'
-import datadog from './datadog/index.ts'
+import amplitude, { settingsSchema as amplitudeSettings } from './amplitude/index.ts'
+import datadog, { settingsSchema as datadogSettings } from './datadog/index.ts'
 import webhook from './webhook/index.ts'
 
 // Every example event of the data dictionary (collectors-schema/examples) goes through each connector and is
@@ -55,14 +56,7 @@ describe('data dictionary examples', () => {
     afterAll(() => s.close())
 
     it('maps every example and Amplitude accepts them all', async () => {
-      const config = {
-        api_key: key,
-        region: 'us' as const,
-        server_url: s.endpoint,
-        event_naming: 'title' as const,
-        min_id_length: 5,
-        forward_client_ip: false,
-      }
+      const config = settingsWithDefaults(amplitudeSettings, { api_key: key, server_url: s.endpoint })
       for (const event of events) {
         const record = amplitude.transform(event, config)
         if (record === SKIP) throw new Error(`${event.type} skipped`)
@@ -86,15 +80,7 @@ describe('data dictionary examples', () => {
     afterAll(() => s.close())
 
     it('maps every example and Datadog accepts them all', async () => {
-      const config = {
-        api_key: key,
-        site: 'datadoghq.com' as const,
-        url: s.endpoint,
-        service: 'framewire',
-        ddsource: 'framewire',
-        tags: [],
-        compression: 'gzip' as const,
-      }
+      const config = settingsWithDefaults(datadogSettings, { api_key: key, url: s.endpoint })
       for (const event of events) {
         const log = datadog.transform(event, config)
         if (log === SKIP) throw new Error(`${event.type} skipped`)

@@ -1,31 +1,20 @@
 import { MockAgent } from 'undici'
 import { describe, expect, it } from 'vitest'
-import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
+import type { BatchItem } from '../../src/worker/connector.ts'
+import { kindsAt, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
-import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES } from './index.ts'
+import amplitude, { type AmplitudeSettings, MAX_EVENTS, MAX_REQUEST_BYTES, settingsSchema } from './index.ts'
 import { DAILY_QUOTA_PAUSE_MS, outcomesFor400, outcomesFor429, THROTTLE_PAUSE_MS } from './response.ts'
 import type { AmplitudeEvent } from './transform.ts'
 
 const API_KEY = 'amp-test-key-0123456789'
 
-function settings(overrides: Partial<AmplitudeSettings> = {}): AmplitudeSettings {
-  return {
-    api_key: API_KEY,
-    region: 'us',
-    event_naming: 'title',
-    min_id_length: 5,
-    forward_client_ip: false,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ api_key: API_KEY }))
 
-function transform(overrides: Record<string, unknown>, config = settings()): AmplitudeEvent {
-  const record = amplitude.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(amplitude, settings)
 
 describe('amplitude transform', () => {
   it('maps the common fields', () => {
@@ -273,14 +262,9 @@ describe('amplitude send against the stand-in', () => {
     broken(4, { device_id: 'abc', user_id: undefined })
 
     const outcomes = await send(batch, config)
-    expect(outcomes.map((o) => o.kind)).toEqual([
-      'retry',
-      'rejected',
-      'retry',
-      'rejected',
-      'rejected',
-      'retry',
-    ])
+    expect(outcomes.map((o) => o.kind)).toEqual(
+      kindsAt(6, { 1: 'rejected', 3: 'rejected', 4: 'rejected' }, 'retry'),
+    )
     expect(outcomes[1]).toMatchObject({ reason: 'Amplitude 400: missing event_type', status: 400 })
     expect(outcomes[3]).toMatchObject({ reason: 'Amplitude 400: invalid time' })
     expect(outcomes[4]).toMatchObject({ reason: 'Amplitude 400: invalid id length device_id' })

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
 import { MAX_RESPONSE_BYTES } from '../../src/worker/http-outcome.ts'
-import { ConnectorSettings, EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, EventNamingSetting, RegionSettings, regionUrl } from '../common/settings.ts'
 import { outcomesFor400, outcomesFor429 } from './response.ts'
 import { type AmplitudeEvent, toAmplitude } from './transform.ts'
 
@@ -25,13 +25,10 @@ export const settingsSchema = ConnectorSettings({
     description:
       'Amplitude project API key (sent in the request body). Keep it out of the file: interpolate an environment variable (see README).',
   }),
-  region: StringEnum(['us', 'eu'] as const, {
-    default: 'us',
-    description: 'Data residency: "us" → api2.amplitude.com, "eu" → api.eu.amplitude.com.',
+  ...RegionSettings(['us', 'eu'], {
+    region: 'Data residency: "us" → api2.amplitude.com, "eu" → api.eu.amplitude.com.',
+    server_url: 'Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).',
   }),
-  server_url: Type.Optional(
-    HttpUrl('Full URL of the HTTP V2 endpoint, overriding `region` (proxies, stand-ins in tests).'),
-  ),
   event_naming: EventNamingSetting(
     'Amplitude event_type: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
   ),
@@ -51,10 +48,6 @@ export const settingsSchema = ConnectorSettings({
   }),
 })
 export type AmplitudeSettings = Static<typeof settingsSchema>
-
-function endpoint(settings: AmplitudeSettings): string {
-  return settings.server_url ?? ENDPOINTS[settings.region]
-}
 
 function options(settings: AmplitudeSettings): { min_id_length: number } | undefined {
   return settings.min_id_length === DEFAULT_MIN_ID_LENGTH
@@ -93,7 +86,7 @@ export default defineHttpConnector<AmplitudeSettings, AmplitudeEvent>({
   request(items, settings) {
     const events = items.map((item) => item.record)
     return {
-      url: endpoint(settings),
+      url: regionUrl(settings, ENDPOINTS),
       // The HTTP V2 API validates Content-Type: application/json.
       headers: { 'content-type': 'application/json', accept: '*/*' },
       body: JSON.stringify({ api_key: settings.api_key, events, options: options(settings) }),

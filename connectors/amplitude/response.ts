@@ -1,5 +1,5 @@
 import type { Outcome } from '../../src/worker/connector.ts'
-import { bodyExcerpt, parseRetryAfter, tryParseJson } from '../../src/worker/http-outcome.ts'
+import { bodyExcerpt, outcomesForAll, parseRetryAfter, tryParseJson } from '../../src/worker/http-outcome.ts'
 import { isObject } from '../common/is-object.ts'
 import type { AmplitudeEvent } from './transform.ts'
 
@@ -71,20 +71,20 @@ export function outcomesFor400(records: readonly AmplitudeEvent[], text: string)
 
   if (reasons.size === 0 && /invalid api key/i.test(error)) {
     // A revoked or rotated key refuses every request: hold the stream instead of dead-lettering it.
-    return records.map(() => ({
+    return outcomesForAll(records.length, {
       kind: 'paused',
       cause: 'credentials',
       reason: `Amplitude 400: ${error}`,
       status: 400,
-    }))
+    })
   }
   if (reasons.size === 0) {
-    return records.map(() => ({
+    return outcomesForAll(records.length, {
       kind: 'rejected',
       reason: `Amplitude 400: ${error}`,
       status: 400,
       body: excerpt,
-    }))
+    })
   }
   return records.map((_, i): Outcome => {
     const why = reasons.get(i)
@@ -114,12 +114,12 @@ export function outcomesFor429(
   const retryAfter = parseRetryAfter(retryAfterHeader, now)
   const throttledPause = Math.max(THROTTLE_PAUSE_MS, retryAfter ?? 0)
   if (!isObject(body)) {
-    return records.map(() => ({
+    return outcomesForAll(records.length, {
       kind: 'retry',
       reason: 'Amplitude 429',
       status: 429,
       afterMs: throttledPause,
-    }))
+    })
   }
 
   const throttledEvents = new Set(indexes(body.throttled_events))
@@ -155,21 +155,21 @@ export function outcomesFor429(
   if (records.every((record) => matches(record, quotaUsers, quotaDevices))) {
     // Every event of the request is over its daily quota: pause for the quota window instead of
     // spending attempts on each record.
-    return records.map(() => ({
+    return outcomesForAll(records.length, {
       kind: 'paused',
       cause: 'quota',
       reason: 'Amplitude 429: daily quota exceeded',
       status: 429,
       afterMs: Math.max(DAILY_QUOTA_PAUSE_MS, retryAfter ?? 0),
-    }))
+    })
   }
   if (outcomes.every((outcome) => outcome === undefined)) {
-    return records.map(() => ({
+    return outcomesForAll(records.length, {
       kind: 'retry',
       reason: 'Amplitude 429',
       status: 429,
       afterMs: throttledPause,
-    }))
+    })
   }
   return outcomes.map(
     (outcome): Outcome =>

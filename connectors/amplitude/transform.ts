@@ -1,5 +1,5 @@
 import type { EnrichedEvent } from '../../src/event.ts'
-import { group, integerMs, nonEmptyString } from '../common/event-fields.ts'
+import { group, integerMs, nonEmptyString, VENDOR_MAPPED_FIELDS } from '../common/event-fields.ts'
 import { type EventNaming, eventTypeName } from '../common/event-naming.ts'
 import { sessionStartMs } from '../common/session-start.ts'
 
@@ -55,20 +55,12 @@ const PLACEHOLDER_IDS = new Set([
 ])
 
 /** Top-level fields that are mapped elsewhere and not copied into event_properties. */
-const NOT_PROPERTIES = new Set([
-  'event_id',
-  'type',
-  'ts',
-  'ts_corrected',
-  'received_at',
+const NOT_PROPERTIES = new Set<string>([
+  ...VENDOR_MAPPED_FIELDS,
   'session_id',
   'view_id',
   'seq',
   'source',
-  'ingest_node',
-  'client_ip',
-  'user_agent',
-  'user',
   'session_start',
 ])
 

@@ -34,3 +34,34 @@ export function msToSeconds(ms: unknown): number | undefined {
 export function eventTimeMs(event: EnrichedEvent): number {
   return typeof event.ts_corrected === 'number' ? event.ts_corrected : event.ts
 }
+
+/** The dictionary's payload objects, one per event family (collectors-schema/events/). */
+export const PAYLOAD_OBJECTS = [
+  'startup',
+  'buffer',
+  'seek',
+  'rendition',
+  'request',
+  'error',
+  'ad',
+  'ad_break',
+  'milestone',
+  'view',
+  'metrics',
+] as const
+
+/**
+ * Top-level fields an analytics connector maps to the vendor's own fields (insert id, event name, time, user,
+ * IP, user agent) or never sends (ingest_node), so they are left out of the free-form properties.
+ */
+export const VENDOR_MAPPED_FIELDS = [
+  'event_id',
+  'type',
+  'ts',
+  'ts_corrected',
+  'received_at',
+  'ingest_node',
+  'client_ip',
+  'user_agent',
+  'user',
+] as const

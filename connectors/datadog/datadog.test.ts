@@ -1,34 +1,18 @@
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
+import { makeEvent, recentView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type DatadogStandIn, startDatadogStandIn } from '../../test/stand-ins/datadog.ts'
-import datadog, { type DatadogSettings, MAX_ENTRIES, MAX_PAYLOAD_BYTES } from './index.ts'
-import { type DatadogLog, sanitizeTag } from './transform.ts'
+import datadog, { MAX_ENTRIES, MAX_PAYLOAD_BYTES, settingsSchema } from './index.ts'
+import { sanitizeTag } from './transform.ts'
 
 const API_KEY = 'dd-test-api-key-abcdef'
 
-function settings(overrides: Partial<DatadogSettings> = {}): DatadogSettings {
-  return {
-    api_key: API_KEY,
-    site: 'datadoghq.com',
-    service: 'framewire',
-    ddsource: 'framewire',
-    tags: ['env:test'],
-    compression: 'gzip',
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ api_key: API_KEY, tags: ['env:test'] }))
 
-function transform(overrides: Record<string, unknown>, config = settings()): DatadogLog {
-  const record = datadog.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
-
-/** Events stamped a minute ago, so Datadog's 18 h window accepts them. */
-const recentView = (n: number) => makeView(n, { start: Date.now() - 60_000 })
+const transform = transformer(datadog, settings)
 
 describe('datadog transform', () => {
   it('maps reserved attributes, tags and the event', () => {
@@ -144,14 +128,7 @@ describe('datadog send against the stand-in', () => {
         makeContext(config, suite.agent),
       )
       const status = api_key === '' ? 401 : 403
-      expect(outcomes).toEqual(
-        [0, 1].map(() => ({
-          kind: 'paused',
-          cause: 'credentials',
-          reason: `HTTP ${status}: credentials refused`,
-          status,
-        })),
-      )
+      expect(outcomes).toEqual(credentialsRefused(status, 2))
     }
     expect(s.uniqueCount()).toBe(0)
   })

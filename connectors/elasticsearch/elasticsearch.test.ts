@@ -1,9 +1,10 @@
 import { gunzipSync } from 'node:zlib'
 import { Client } from '@elastic/elasticsearch'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SKIP } from '../../src/worker/connector.ts'
+import { credentialsRefused, transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { oneConnectorYaml } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import {
@@ -14,7 +15,7 @@ import {
   outcomesFromBulkResponse,
 } from './bulk.ts'
 import elasticsearch, { type ElasticsearchSettings } from './index.ts'
-import { type BulkAction, indexName } from './transform.ts'
+import { indexName } from './transform.ts'
 
 const API_KEY = Buffer.from('key-id:key-secret').toString('base64')
 
@@ -30,11 +31,7 @@ function settings(overrides: Partial<ElasticsearchSettings> = {}): Elasticsearch
   }
 }
 
-function transform(overrides: Record<string, unknown> = {}, config = settings()): BulkAction {
-  const record = elasticsearch.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(elasticsearch, settings)
 
 describe('elasticsearch transform', () => {
   it('targets the daily index of the event time with _id = event_id and an @timestamp', () => {
@@ -125,12 +122,8 @@ describe('_bulk item outcomes', () => {
 })
 
 describe('elasticsearch settings', () => {
-  const yaml = (settingsYaml: string) => `
-connectors:
-  - name: es
-    type: elasticsearch
-    settings: { url: 'http://es.example.com:9200', ${settingsYaml} }
-`
+  const yaml = (entries: string) =>
+    oneConnectorYaml('elasticsearch', `url: 'http://es.example.com:9200', ${entries}`)
   it('accepts an API key or basic auth, not both, and checks the index name', () => {
     expect(() => testConfig(yaml(`api_key: ${API_KEY}`))).not.toThrow()
     expect(() => testConfig(yaml('username: elastic, password: changeme'))).not.toThrow()
@@ -238,9 +231,7 @@ describe('elasticsearch send against the stand-in', () => {
       makeBatch(elasticsearch, wrong, makeView(1)),
       makeContext(wrong, suite.agent),
     )
-    expect(refused).toEqual([
-      { kind: 'paused', cause: 'credentials', reason: 'HTTP 401: credentials refused', status: 401 },
-    ])
+    expect(refused).toEqual(credentialsRefused(401))
     expect(s.uniqueCount()).toBe(0)
   })
 

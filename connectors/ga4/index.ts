@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { type BatchItem, defineConnector, type HttpCall, type Outcome } from '../../src/worker/connector.ts'
 import { type HttpRequestSpec, type HttpResponse, sendHttp } from '../../src/worker/http-connector.ts'
 import { bodyExcerpt, parseRetryAfter } from '../../src/worker/http-outcome.ts'
-import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, RegionSettings, regionUrl } from '../common/settings.ts'
 import { type Ga4Record, toGa4 } from './transform.ts'
 import { ga4Problems } from './validate.ts'
 
@@ -37,14 +37,12 @@ export const settingsSchema = ConnectorSettings({
     description:
       'Measurement Protocol API secret of the stream, sent as the api_secret query parameter. Interpolate it from the environment.',
   }),
-  region: StringEnum(['global', 'eu'] as const, {
-    default: 'global',
-    description:
+  ...RegionSettings(['global', 'eu'], {
+    region:
       '"global" → www.google-analytics.com, "eu" → region1.google-analytics.com (data collected in the EU).',
+    server_url:
+      'Base URL replacing the region host (a proxy, or a stand-in in tests); /mp/collect is appended.',
   }),
-  server_url: Type.Optional(
-    HttpUrl('Base URL replacing the region host (a proxy, or a stand-in in tests); /mp/collect is appended.'),
-  ),
   forward_client_ip: Type.Boolean({
     default: false,
     description: 'Send the client IP stored by ingest as ip_override, for GA4 geolocation. Off for privacy.',
@@ -79,7 +77,7 @@ export const settingsSchema = ConnectorSettings({
 export type Ga4Settings = Static<typeof settingsSchema>
 
 function collectUrl(settings: Ga4Settings): string {
-  const base = (settings.server_url ?? HOSTS[settings.region]).replace(/\/+$/, '')
+  const base = regionUrl(settings, HOSTS).replace(/\/+$/, '')
   const query = new URLSearchParams({
     measurement_id: settings.measurement_id,
     api_secret: settings.api_secret,

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { eventTimeMs, group, msToSeconds, nonEmptyString as str } from '../common/event-fields.ts'
+import {
+  eventTimeMs,
+  group,
+  msToSeconds,
+  PAYLOAD_OBJECTS,
+  nonEmptyString as str,
+} from '../common/event-fields.ts'
 import { sessionStartMs } from '../common/session-start.ts'
 
 /**
@@ -47,19 +53,6 @@ export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/
 export const RESERVED_PARAM_PREFIXES = ['_', 'firebase_', 'ga_', 'google_', 'gtag.']
 
 /** Payload objects of the data dictionary whose scalar fields become `<object>_<field>` params. */
-const PAYLOADS = [
-  'startup',
-  'buffer',
-  'seek',
-  'rendition',
-  'request',
-  'error',
-  'ad',
-  'ad_break',
-  'milestone',
-  'view',
-  'metrics',
-] as const
 
 /** Hex characters of the hash that keeps two long names apart once cut to 40 characters. */
 const NAME_HASH_CHARS = 6
@@ -179,7 +172,7 @@ function params(event: EnrichedEvent, options: TransformOptions): Record<string,
   list.add('content_series', content.series)
   list.add('stream_type', content.stream_type)
 
-  for (const payload of PAYLOADS) {
+  for (const payload of PAYLOAD_OBJECTS) {
     for (const [field, value] of Object.entries(group(event, payload))) list.add(`${payload}_${field}`, value)
   }
   if (event.type === 'custom') {

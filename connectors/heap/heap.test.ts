@@ -1,23 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { transformer } from '../../test/fixtures/connector-results.ts'
+import { dictionaryExamples, makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
-import { exampleEvents } from '../../test/helpers/player-events.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type HeapStandIn, startHeapStandIn } from '../../test/stand-ins/heap.ts'
-import heap, { DEFAULTS, type HeapSettings } from './index.ts'
+import heap, { type HeapSettings, settingsSchema } from './index.ts'
 import { anonymousUserId, type HeapEvent } from './transform.ts'
 
 const APP_ID = '1234567890'
 
-function settings(overrides: Partial<HeapSettings> = {}): HeapSettings {
-  return { app_id: APP_ID, region: 'us', event_naming: 'title', ...DEFAULTS, ...overrides }
-}
+const settings = settingsMaker(settingsSchema, () => ({ app_id: APP_ID }))
 
-function transform(overrides: Record<string, unknown>, config = settings()): HeapEvent {
-  const record = heap.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(heap, settings)
 
 describe('heap transform', () => {
   it('maps an event with flat properties, ISO timestamp and idempotency key', () => {
@@ -119,7 +114,7 @@ describe('heap send against the stand-in', () => {
 
   it('every data-dictionary example is stored', async () => {
     const config = await start()
-    const examples = Object.values(exampleEvents).map((e) => makeEvent(structuredClone(e)))
+    const examples = dictionaryExamples()
     const outcomes = await send(makeBatch(heap, config, examples), config)
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(examples.length)

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
-import { ConnectorSettings, EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, EventNamingSetting, RegionSettings, regionUrl } from '../common/settings.ts'
 import { type HeapEvent, toHeap } from './transform.ts'
 
 // https://developers.heap.io/reference/track-1: "If your Heap data is in an EU datacenter, the correct endpoint
@@ -19,11 +19,10 @@ export const settingsSchema = ConnectorSettings({
     pattern: '^[0-9]+$',
     description: 'Heap environment id (app_id), sent in the request body.',
   }),
-  region: StringEnum(['us', 'eu'] as const, {
-    default: 'us',
-    description: 'Data center of the Heap account: us → heapanalytics.com, eu → c.eu.heap-api.com.',
+  ...RegionSettings(['us', 'eu'], {
+    region: 'Data center of the Heap account: us → heapanalytics.com, eu → c.eu.heap-api.com.',
+    server_url: 'Full track URL overriding `region` (a proxy, or a stand-in in tests).',
   }),
-  server_url: Type.Optional(HttpUrl('Full track URL overriding `region` (a proxy, or a stand-in in tests).')),
   event_naming: EventNamingSetting(
     'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
   ),
@@ -40,10 +39,6 @@ export const settingsSchema = ConnectorSettings({
   }),
 })
 export type HeapSettings = Static<typeof settingsSchema>
-
-function endpoint(settings: HeapSettings): string {
-  return settings.server_url ?? ENDPOINTS[settings.region]
-}
 
 /** Bytes of the body around the events: `{"app_id":"…","events":[]}`. */
 function envelopeBytes(settings: HeapSettings): number {
@@ -67,7 +62,7 @@ export default defineHttpConnector<HeapSettings, HeapEvent>({
 
   request(items, settings) {
     return {
-      url: endpoint(settings),
+      url: regionUrl(settings, ENDPOINTS),
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ app_id: settings.app_id, events: items.map((item) => item.record) }),
     }

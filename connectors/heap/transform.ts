@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { eventTimeMs, group } from '../common/event-fields.ts'
+import { eventTimeMs, group, VENDOR_MAPPED_FIELDS } from '../common/event-fields.ts'
 import { type EventNaming, eventTypeName } from '../common/event-naming.ts'
 
 /** One event of a Heap server-side track request (https://developers.heap.io/reference/track-1). */
@@ -31,19 +31,7 @@ export const MAX_STRING = 1023
 // Same page: user_id "must be the string representation of a number between zero and 2^53 - 1".
 
 /** Mapped to Heap's own fields, or not sent. */
-const NOT_COPIED = new Set([
-  'event_id',
-  'type',
-  'ts',
-  'ts_corrected',
-  'received_at',
-  'session_id',
-  'ingest_node',
-  'client_ip',
-  'user_agent',
-  'user',
-  'name',
-])
+const NOT_COPIED = new Set<string>([...VENDOR_MAPPED_FIELDS, 'session_id', 'name'])
 
 function scalar(value: unknown): string | number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined

@@ -2,7 +2,13 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { Outcome } from '../../src/worker/connector.ts'
 import { defineHttpConnector, httpOutcomes } from '../../src/worker/http-connector.ts'
 import { compress } from '../common/compression.ts'
-import { ConnectorSettings, EventNamingSetting, HttpUrl, StringEnum } from '../common/settings.ts'
+import {
+  ConnectorSettings,
+  EventNamingSetting,
+  RegionSettings,
+  regionUrl,
+  StringEnum,
+} from '../common/settings.ts'
 import { outcomesFor400 } from './response.ts'
 import { type MixpanelEvent, toMixpanel } from './transform.ts'
 
@@ -37,13 +43,10 @@ export const settingsSchema = ConnectorSettings({
     minLength: 1,
     description: 'Secret of that service account (HTTP Basic password). Interpolate it from the environment.',
   }),
-  region: StringEnum(['us', 'eu', 'in'] as const, {
-    default: 'us',
-    description: 'Data residency of the project: us → api.mixpanel.com, eu → api-eu, in → api-in.',
+  ...RegionSettings(['us', 'eu', 'in'], {
+    region: 'Data residency of the project: us → api.mixpanel.com, eu → api-eu, in → api-in.',
+    server_url: 'Full /import URL overriding `region` (a proxy, or a stand-in in tests).',
   }),
-  server_url: Type.Optional(
-    HttpUrl('Full /import URL overriding `region` (a proxy, or a stand-in in tests).'),
-  ),
   event_naming: EventNamingSetting(
     'Event name: "title" turns buffer_start into "Video Buffer Start"; "raw" keeps "buffer_start".',
   ),
@@ -77,7 +80,7 @@ export const settingsSchema = ConnectorSettings({
 export type MixpanelSettings = Static<typeof settingsSchema>
 
 function endpoint(settings: MixpanelSettings): string {
-  const url = new URL(settings.server_url ?? ENDPOINTS[settings.region])
+  const url = new URL(regionUrl(settings, ENDPOINTS))
   url.searchParams.set('strict', '1')
   url.searchParams.set('project_id', settings.project_id)
   return url.toString()

@@ -1,11 +1,12 @@
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { credentialsRefused, kindsAt, transformer } from '../../test/fixtures/connector-results.ts'
+import { dictionaryExamples, makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
-import { exampleEvents } from '../../test/helpers/player-events.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type MixpanelStandIn, startMixpanelStandIn } from '../../test/stand-ins/mixpanel.ts'
-import mixpanel, { DEFAULTS, MIN_BACKOFF_MS, type MixpanelSettings } from './index.ts'
+import mixpanel, { MIN_BACKOFF_MS, type MixpanelSettings, settingsSchema } from './index.ts'
 import { outcomesFor400 } from './response.ts'
 import { clamp, insertId, type MixpanelEvent } from './transform.ts'
 
@@ -13,25 +14,13 @@ const PROJECT = '3141592'
 const USER = 'framewire.sa.test'
 const SECRET = 'mp-sa-secret-0123456789'
 
-function settings(overrides: Partial<MixpanelSettings> = {}): MixpanelSettings {
-  return {
-    project_id: PROJECT,
-    service_account_username: USER,
-    service_account_secret: SECRET,
-    region: 'us',
-    event_naming: 'title',
-    forward_client_ip: false,
-    compression: 'gzip',
-    ...DEFAULTS,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({
+  project_id: PROJECT,
+  service_account_username: USER,
+  service_account_secret: SECRET,
+}))
 
-function transform(overrides: Record<string, unknown>, config = settings()): MixpanelEvent {
-  const record = mixpanel.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(mixpanel, settings)
 
 describe('mixpanel transform', () => {
   it('maps time, ids and Mixpanel default properties', () => {
@@ -180,7 +169,7 @@ describe('mixpanel send against the stand-in', () => {
 
   it('every data-dictionary example is imported', async () => {
     const config = await start()
-    const examples = Object.values(exampleEvents).map((e) => makeEvent(structuredClone(e)))
+    const examples = dictionaryExamples()
     const outcomes = await send(makeBatch(mixpanel, config, examples), config)
     expect(outcomes.every((o) => o.kind === 'delivered')).toBe(true)
     expect(s.uniqueCount()).toBe(examples.length)
@@ -189,14 +178,7 @@ describe('mixpanel send against the stand-in', () => {
   it('wrong credentials are refused with 401 → the connector pauses, nothing is rejected', async () => {
     const config = { ...(await start()), service_account_secret: 'wrong' }
     const outcomes = await send(makeBatch(mixpanel, config, makeView(3)), config)
-    expect(outcomes).toEqual(
-      outcomes.map(() => ({
-        kind: 'paused',
-        cause: 'credentials',
-        reason: 'HTTP 401: credentials refused',
-        status: 401,
-      })),
-    )
+    expect(outcomes).toEqual(credentialsRefused(401, 3))
     expect(s.uniqueCount()).toBe(0)
   })
 
@@ -210,14 +192,7 @@ describe('mixpanel send against the stand-in', () => {
     patch(1, { time: 1.5 })
     patch(4, { distinct_id: 'undefined' })
     const outcomes = await send(batch, config)
-    expect(outcomes.map((o) => o.kind)).toEqual([
-      'delivered',
-      'rejected',
-      'delivered',
-      'delivered',
-      'rejected',
-      'delivered',
-    ])
+    expect(outcomes.map((o) => o.kind)).toEqual(kindsAt(6, { 1: 'rejected', 4: 'rejected' }))
     expect(outcomes[1]).toMatchObject({ reason: expect.stringContaining('properties.time'), status: 400 })
     expect(outcomes[4]).toMatchObject({ reason: expect.stringContaining('properties.distinct_id') })
     // Mixpanel did ingest the four valid ones in that same 400 request: no resend needed.

@@ -1,5 +1,5 @@
 import type { Outcome } from '../../src/worker/connector.ts'
-import { bodyExcerpt, tryParseJson } from '../../src/worker/http-outcome.ts'
+import { bodyExcerpt, outcomesForAll, tryParseJson } from '../../src/worker/http-outcome.ts'
 import { isObject } from '../common/is-object.ts'
 import type { MixpanelEvent } from './transform.ts'
 
@@ -27,12 +27,12 @@ export function outcomesFor400(records: readonly MixpanelEvent[], text: string):
     isObject(body) && Array.isArray(body.failed_records) ? (body.failed_records as FailedRecord[]) : []
   // A 400 naming no record (malformed body, missing strict…) refused the whole request.
   if (failed.length === 0) {
-    return records.map(() => ({
+    return outcomesForAll(records.length, {
       kind: 'rejected',
       reason: `Mixpanel 400: ${error}`,
       status: 400,
       body: excerpt,
-    }))
+    })
   }
 
   const byInsertId = new Map(records.map((record, i) => [record.properties.$insert_id, i]))

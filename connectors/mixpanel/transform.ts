@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { eventTimeMs, group } from '../common/event-fields.ts'
+import { eventTimeMs, group, VENDOR_MAPPED_FIELDS } from '../common/event-fields.ts'
 import { type EventNaming, eventTypeName } from '../common/event-naming.ts'
 
 /** One event of the /import body (https://developer.mixpanel.com/reference/import-events). */
@@ -49,18 +49,7 @@ export const INVALID_IDS = new Set([
 const INSERT_ID = /^[A-Za-z0-9-]{1,36}$/
 
 /** Mapped to Mixpanel's own properties, or not sent. */
-const NOT_COPIED = new Set([
-  'event_id',
-  'type',
-  'ts',
-  'ts_corrected',
-  'received_at',
-  'ingest_node',
-  'client_ip',
-  'user_agent',
-  'user',
-  'name',
-])
+const NOT_COPIED = new Set<string>([...VENDOR_MAPPED_FIELDS, 'name'])
 
 function validId(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && !INVALID_IDS.has(value.toLowerCase())

@@ -1,37 +1,20 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { SKIP } from '../../src/worker/connector.ts'
-import { makeEvent, makeView } from '../../test/fixtures/events.ts'
+import { credentialsRefused, kindsAt, transformer } from '../../test/fixtures/connector-results.ts'
+import { makeEvent, recentView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type NewRelicStandIn, startNewRelicStandIn } from '../../test/stand-ins/newrelic.ts'
-import newrelic, { MAX_PAYLOAD_BYTES, type NewRelicSettings } from './index.ts'
+import newrelic, { MAX_PAYLOAD_BYTES, settingsSchema } from './index.ts'
 import { MAX_VALUE_CHARS, type NewRelicEvent } from './transform.ts'
 
 const ACCOUNT = '1234567'
 const LICENSE = 'eu01xx0123456789abcdef0123456789abcdNRAL'
 
-function settings(overrides: Partial<NewRelicSettings> = {}): NewRelicSettings {
-  return {
-    account_id: ACCOUNT,
-    api_key: LICENSE,
-    key_type: 'license',
-    region: 'us',
-    event_type: 'FramewireVideoEvent',
-    compression: 'gzip',
-    max_payload_bytes: MAX_PAYLOAD_BYTES,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ account_id: ACCOUNT, api_key: LICENSE }))
 
-function transform(overrides: Record<string, unknown>, config = settings()): NewRelicEvent {
-  const record = newrelic.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
-
-/** Events stamped a minute ago, inside New Relic's ±24 h window. */
-const recentView = (n: number) => makeView(n, { start: Date.now() - 60_000 })
+const transform = transformer(newrelic, settings)
 
 describe('newrelic transform', () => {
   it('flattens the event into dotted string/number attributes with eventType and timestamp', () => {
@@ -163,9 +146,7 @@ describe('newrelic send against the stand-in', () => {
         makeBatch(newrelic, config, recentView(1)),
         makeContext(config, suite.agent),
       )
-      expect(outcomes).toEqual([
-        { kind: 'paused', cause: 'credentials', reason: 'HTTP 403: credentials refused', status: 403 },
-      ])
+      expect(outcomes).toEqual(credentialsRefused(403))
     }
     expect(s.uniqueCount()).toBe(0)
   })
@@ -193,13 +174,7 @@ describe('newrelic send against the stand-in', () => {
       makeBatch(newrelic, config, events),
       makeContext(config, suite.agent),
     )
-    expect(outcomes.map((o) => o.kind)).toEqual([
-      'delivered',
-      'rejected',
-      'rejected',
-      'rejected',
-      'delivered',
-    ])
+    expect(outcomes.map((o) => o.kind)).toEqual(kindsAt(5, { 1: 'rejected', 2: 'rejected', 3: 'rejected' }))
     expect(outcomes[1]).toMatchObject({ reason: expect.stringContaining('24 h') })
     expect(outcomes[2]).toMatchObject({ reason: expect.stringContaining('more than 255') })
     expect(outcomes[3]).toMatchObject({ reason: expect.stringContaining('attribute name longer') })

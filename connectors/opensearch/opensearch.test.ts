@@ -2,6 +2,7 @@ import { Client } from '@opensearch-project/opensearch'
 import { describe, expect, it } from 'vitest'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { oneConnectorYaml } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type ElasticsearchStandIn, startElasticsearchStandIn } from '../../test/stand-ins/elasticsearch.ts'
 import elasticsearch from '../elasticsearch/index.ts'
@@ -29,12 +30,8 @@ describe('opensearch connector', () => {
   })
 
   it('offers basic auth only: OpenSearch has no Elasticsearch-style API keys', () => {
-    const yaml = (settingsYaml: string) => `
-connectors:
-  - name: os
-    type: opensearch
-    settings: { url: 'https://search.example.com', ${settingsYaml} }
-`
+    const yaml = (entries: string) =>
+      oneConnectorYaml('opensearch', `url: 'https://search.example.com', ${entries}`)
     expect(() => testConfig(yaml('username: admin, password: x'))).not.toThrow()
     expect(() => testConfig(yaml('api_key: abc'))).toThrow(/api_key/)
   })

@@ -3,27 +3,23 @@ import { type Message, PubSub } from '@google-cloud/pubsub'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EnrichedEvent } from '../../src/event.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
-import { makeAgent, makeBatch, makeContext } from '../../test/fixtures/send-context.ts'
+import { makeAgent, makeBatch, makeContext, makeOpenContext } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { type PubSubEmulator, startPubSubEmulator } from '../../test/helpers/pubsub-emulator.ts'
 import pubsub, {
   outcomeForPublishError,
   type PubSubRecord,
   type PubSubResources,
   type PubSubSettings,
+  settingsSchema,
 } from './index.ts'
 
 const PROJECT = 'framewire-test'
 
-function settings(overrides: Partial<PubSubSettings> = {}): PubSubSettings {
-  return {
-    project_id: PROJECT,
-    topic: `events-${randomUUID().slice(0, 8)}`,
-    ordering: true,
-    max_messages: 1_000,
-    max_request_bytes: 10_000_000,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({
+  project_id: PROJECT,
+  topic: `events-${randomUUID().slice(0, 8)}`,
+}))
 
 describe('pubsub transform and errors', () => {
   it('publishes the event as JSON data with identifying attributes and the view id as ordering key', () => {
@@ -96,10 +92,7 @@ describe('pubsub send against the Pub/Sub emulator', () => {
   })
 
   async function open(config: PubSubSettings) {
-    const resources = (await pubsub.open?.(config, {
-      log: makeContext(config, agent).log,
-      name: 'test',
-    })) as PubSubResources
+    const resources = (await pubsub.open?.(config, makeOpenContext())) as PubSubResources
     opened.push(resources)
     const send = (events: EnrichedEvent[]) =>
       pubsub.send(

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { type Outcome, SKIP } from '../../src/worker/connector.ts'
 import { defineHttpConnector } from '../../src/worker/http-connector.ts'
 import { bodyExcerpt, outcomesForAll } from '../../src/worker/http-outcome.ts'
-import { ConnectorSettings, HttpUrl, StringEnum } from '../common/settings.ts'
+import { ConnectorSettings, RegionSettings, regionUrl, StringEnum } from '../common/settings.ts'
 import { toSegment } from './transform.ts'
 import type { SegmentTrack } from './video-spec.ts'
 
@@ -24,13 +24,10 @@ export const settingsSchema = ConnectorSettings({
     description:
       'Write key of the Segment HTTP API source (HTTP Basic user). Interpolate it from the environment.',
   }),
-  region: StringEnum(['us', 'eu'] as const, {
-    default: 'us',
-    description: 'Workspace region: us → api.segment.io, eu → events.eu1.segmentapis.com.',
+  ...RegionSettings(['us', 'eu'], {
+    region: 'Workspace region: us → api.segment.io, eu → events.eu1.segmentapis.com.',
+    server_url: 'Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).',
   }),
-  server_url: Type.Optional(
-    HttpUrl('Full /v1/batch URL overriding `region` (a proxy, or a stand-in in tests).'),
-  ),
   non_spec_events: StringEnum(['track', 'skip'] as const, {
     default: 'track',
     description:
@@ -62,10 +59,6 @@ export type SegmentSettings = Static<typeof settingsSchema>
 /** `{"batch":[]}` around the events. */
 const ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ batch: [] }))
 
-function endpoint(settings: SegmentSettings): string {
-  return settings.server_url ?? ENDPOINTS[settings.region]
-}
-
 export default defineHttpConnector<SegmentSettings, SegmentTrack>({
   type: 'segment',
   description: 'Player events as Segment Video Spec track calls through the HTTP Tracking API (/v1/batch).',
@@ -89,7 +82,7 @@ export default defineHttpConnector<SegmentSettings, SegmentTrack>({
   request(items, settings) {
     const auth = `Basic ${Buffer.from(`${settings.write_key}:`).toString('base64')}`
     return {
-      url: endpoint(settings),
+      url: regionUrl(settings, ENDPOINTS),
       headers: { 'content-type': 'application/json', authorization: auth },
       body: `{"batch":[${items.map((item) => JSON.stringify(item.record)).join(',')}]}`,
     }

@@ -2,23 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, sendToMockOrigin, standInSuite } from '../../test/fixtures/send-context.ts'
+import { settingsMaker } from '../../test/fixtures/settings.ts'
 import { exampleEvents } from '../../test/helpers/player-events.ts'
 import { type SegmentStandIn, startSegmentStandIn } from '../../test/stand-ins/segment.ts'
-import segment, { DEFAULTS, type SegmentSettings } from './index.ts'
+import segment, { type SegmentSettings, settingsSchema } from './index.ts'
 import type { SegmentTrack } from './video-spec.ts'
 
 const WRITE_KEY = 'seg-write-key-0123456789abcdef'
 
-function settings(overrides: Partial<SegmentSettings> = {}): SegmentSettings {
-  return {
-    write_key: WRITE_KEY,
-    region: 'us',
-    non_spec_events: 'track',
-    forward_client_ip: false,
-    ...DEFAULTS,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({ write_key: WRITE_KEY }))
 
 /** The dictionary's example of a type, enriched the way ingest would. */
 function example(type: string, overrides: Record<string, unknown> = {}) {

@@ -1,5 +1,5 @@
 import type { EnrichedEvent } from '../../src/event.ts'
-import { group, msToSeconds as seconds } from '../common/event-fields.ts'
+import { group, PAYLOAD_OBJECTS, msToSeconds as seconds } from '../common/event-fields.ts'
 import { videoTitle } from '../common/event-naming.ts'
 
 /**
@@ -191,20 +191,7 @@ function qualityObject(event: EnrichedEvent): Record<string, unknown> {
 }
 
 /** The dictionary's own payload objects and ids, kept next to the spec properties. */
-const EXTRAS = [
-  'startup',
-  'buffer',
-  'seek',
-  'rendition',
-  'request',
-  'error',
-  'ad',
-  'ad_break',
-  'metrics',
-  'milestone',
-  'view',
-  'custom',
-] as const
+const EXTRAS = [...PAYLOAD_OBJECTS, 'custom'] as const
 
 export function videoProperties(event: EnrichedEvent, mapping: Mapping): Record<string, unknown> {
   const spec =

@@ -1,45 +1,29 @@
 import { randomUUID } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { type BatchItem, SKIP } from '../../src/worker/connector.ts'
+import type { BatchItem } from '../../src/worker/connector.ts'
+import { transformer } from '../../test/fixtures/connector-results.ts'
 import { makeEvent, makeView } from '../../test/fixtures/events.ts'
 import { makeBatch, makeContext, standInSuite } from '../../test/fixtures/send-context.ts'
+import { oneConnectorYaml, settingsMaker } from '../../test/fixtures/settings.ts'
 import { testConfig } from '../../test/helpers/pipeline.ts'
 import { type SplunkStandIn, splitConcatenatedJson, startSplunkStandIn } from '../../test/stand-ins/splunk.ts'
-import splunk, {
-  DEFAULT_ACK_TIMEOUT_MS,
-  DEFAULT_REQUEST_BYTES,
-  type SplunkResources,
-  type SplunkSettings,
-} from './index.ts'
+import splunk, { type SplunkResources, type SplunkSettings, settingsSchema } from './index.ts'
 import { BUSY_RETRY_MS, outcomesForHecError } from './response.ts'
 import type { HecEvent } from './transform.ts'
 
 const TOKEN = '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f'
 
-function settings(overrides: Partial<SplunkSettings> = {}): SplunkSettings {
-  return {
-    url: 'http://127.0.0.1:9',
-    token: TOKEN,
-    source: 'framewire',
-    sourcetype: '_json',
-    compression: 'gzip',
-    max_request_bytes: DEFAULT_REQUEST_BYTES,
-    use_ack: false,
-    ack_poll_interval_ms: 20,
-    ack_wait_ms: 2000,
-    ack_timeout_ms: DEFAULT_ACK_TIMEOUT_MS,
-    ...overrides,
-  }
-}
+const settings = settingsMaker(settingsSchema, () => ({
+  url: 'http://127.0.0.1:9',
+  token: TOKEN,
+  ack_poll_interval_ms: 20,
+  ack_wait_ms: 2000,
+}))
 
 const resources = (): SplunkResources => ({ channel: randomUUID(), acks: new Map(), warnedNoAck: false })
 
-function transform(overrides: Record<string, unknown> = {}, config = settings()): HecEvent {
-  const record = splunk.transform(makeEvent(overrides), config)
-  if (record === SKIP) throw new Error('unexpected SKIP')
-  return record
-}
+const transform = transformer(splunk, settings)
 
 describe('splunk transform', () => {
   it('wraps the event in a HEC envelope with the event time in epoch seconds', () => {
@@ -71,12 +55,8 @@ describe('splunk transform', () => {
   })
 
   it('validates its settings at config load', () => {
-    const yaml = (s: string) => `
-connectors:
-  - name: hec
-    type: splunk
-    settings: { url: 'https://splunk.example.com:8088', ${s} }
-`
+    const yaml = (entries: string) =>
+      oneConnectorYaml('splunk', `url: 'https://splunk.example.com:8088', ${entries}`)
     expect(() => testConfig(yaml(`token: ${TOKEN}`))).not.toThrow()
     expect(() => testConfig(yaml('index: video'))).toThrow(/token/)
     expect(() => testConfig(yaml(`token: ${TOKEN}, index: 'Video Index'`))).toThrow(/index/)

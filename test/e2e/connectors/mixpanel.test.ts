@@ -36,7 +36,7 @@ it('imports events posted to ingest into Mixpanel, after a 429, each once', asyn
     const original = sent.get(properties.$insert_id as string)
     expect(event).toMatch(/^Video /)
     expect(properties).toMatchObject({
-      distinct_id: original?.session_id,
+      distinct_id: (original?.user as { anonymous_id?: string } | undefined)?.anonymous_id,
       view_id: original?.view_id,
       seq: original?.seq,
       source: 'web',

@@ -30,7 +30,7 @@ it('delivers events posted to ingest as Segment Video Spec track calls, each onc
     expect(message).toMatchObject({
       type: 'track',
       event: expected,
-      anonymousId: original?.session_id,
+      anonymousId: (original?.user as { anonymous_id?: string } | undefined)?.anonymous_id,
       context: { library: { name: 'framewire' } },
     })
     expect(message.properties).toMatchObject({ view_id: original?.view_id, seq: original?.seq })

@@ -30,7 +30,7 @@ it('tracks events posted to ingest as Heap events with flat properties, each onc
     const original = sent.get(event.idempotency_key as string)
     expect(event).toMatchObject({
       event: expect.stringMatching(/^Video /),
-      user_id: anonymousUserId(original?.session_id ?? ''),
+      user_id: anonymousUserId((original?.user as { anonymous_id?: string } | undefined)?.anonymous_id ?? ''),
       session_id: original?.session_id,
       properties: { view_id: original?.view_id, seq: original?.seq, source: 'web' },
     })

@@ -1,10 +1,10 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { sendPrechecked } from '../../src/worker/http-connector.ts'
 import { makeEvent } from '../../test/fixtures/events.ts'
 import { compress } from './compression.ts'
 import { eventTimeMs, group, integerMs, msToSeconds, nonEmptyString } from './event-fields.ts'
 import { eventTypeName, videoTitle } from './event-naming.ts'
-import { sendPrechecked } from './send-prechecked.ts'
 import { sessionStartMs, uuidV7Ms } from './session-start.ts'
 import { tooLargeResult } from './too-large.ts'
 

@@ -1,8 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { pino } from 'pino'
-import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Bus, ConsumedRecord, ConsumeOptions, OutgoingRecord } from '../../src/bus/bus.ts'
 import { connectorConfig } from '../../src/config/schema.ts'
 import type { ConnectorConfig, ConnectorInput } from '../../src/config/types.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
@@ -10,46 +7,10 @@ import { registry } from '../../src/observability/metrics.ts'
 import { type CompiledPipeline, compilePipeline } from '../../src/pipeline/compile-pipeline.ts'
 import { pipelineMetrics } from '../../src/pipeline/metrics.ts'
 import type { BatchItem } from '../../src/worker/connector.ts'
-import { type AnyConnector, ConnectorWorker } from '../../src/worker/connector-worker.ts'
+import type { AnyConnector } from '../../src/worker/connector-worker.ts'
 import type { DeadLetterEntry } from '../../src/worker/dead-letter.ts'
 import { makeEvent } from '../fixtures/events.ts'
-
-/** Drives one worker by hand: records go in one at a time, commits and appends are kept. */
-class HandBus implements Bus {
-  options: ConsumeOptions | undefined
-  commits: bigint[] = []
-  appended: OutgoingRecord[] = []
-  #offset = 0n
-  async ensureTopics() {}
-  async append(records: OutgoingRecord[]) {
-    this.appended.push(...records)
-  }
-  async subscribe(options: ConsumeOptions) {
-    this.options = options
-    return {
-      commit: async (_topic: string, _partition: number, next: bigint) => {
-        this.commits.push(next)
-      },
-      pause() {},
-      resume() {},
-      stop: async () => {},
-    }
-  }
-  async ping() {}
-  async close() {}
-  feed(value: unknown): Promise<void> {
-    const record: ConsumedRecord = {
-      topic: 'events',
-      partition: 0,
-      offset: this.#offset++,
-      key: null,
-      value: Buffer.from(JSON.stringify(value)),
-      headers: {},
-      timestamp: Date.now(),
-    }
-    return (this.options as ConsumeOptions).onRecord(record)
-  }
-}
+import { startHandWorker, stopHandWorkers } from '../helpers/hand-worker.ts'
 
 const sent: BatchItem<unknown>[] = []
 const connector: AnyConnector = {
@@ -66,7 +27,6 @@ const connector: AnyConnector = {
 }
 
 let connectorCount = 0
-const workers: ConnectorWorker[] = []
 
 function config(pipeline: Partial<ConnectorInput>): ConnectorConfig {
   return connectorConfig({
@@ -87,22 +47,8 @@ function config(pipeline: Partial<ConnectorInput>): ConnectorConfig {
   })
 }
 
-async function start(cfg: ConnectorConfig, pipeline: CompiledPipeline = compilePipeline(cfg)) {
-  const bus = new HandBus()
-  const worker = new ConnectorWorker({
-    config: cfg,
-    connector,
-    bus,
-    group: 'fw.connector.hook',
-    topics: ['events'],
-    deadLetterTopic: 'fw.dlq.hook',
-    http: new Agent(),
-    logger: pino({ level: 'silent' }),
-    pipeline,
-  })
-  workers.push(worker)
-  await worker.start()
-  return { bus, worker }
+function start(cfg: ConnectorConfig, pipeline: CompiledPipeline = compilePipeline(cfg)) {
+  return startHandWorker({ config: cfg, connector, pipeline })
 }
 
 async function counter(name: string, labels: Record<string, string>): Promise<number> {
@@ -112,7 +58,7 @@ async function counter(name: string, labels: Record<string, string>): Promise<nu
 }
 
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((worker) => worker.stop(100)))
+  await stopHandWorkers()
   sent.length = 0
 })
 

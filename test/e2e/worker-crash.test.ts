@@ -11,12 +11,23 @@ import type { PlayerEvent } from '../../src/event.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { startPipeline, testConfigYaml, WRITE_KEY, waitReady } from '../helpers/pipeline.ts'
 import { envelope, playerView } from '../helpers/player-events.ts'
-import { connectorsYaml, postViews, startStandIns, until } from './harness.ts'
+import { connectorsYaml, postViews, type StandIns, startStandIns, until } from './harness.ts'
 
 const children: ChildProcess[] = []
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL')
 })
+
+/** Kills the process while a webhook request is unanswered, so the crash lands mid-batch. */
+async function killMidBatch(process: ChildProcess, standIns: StandIns): Promise<void> {
+  await until(
+    'a webhook request in flight',
+    () => standIns.webhook.received.some((r) => r.status === undefined),
+    30_000,
+  )
+  process.kill('SIGKILL')
+  await new Promise((r) => process.once('exit', r))
+}
 
 function startProcess(configFile: string, role: 'worker' | 'all'): ChildProcess {
   const child = spawn(
@@ -46,14 +57,7 @@ it('loses nothing when a worker is killed with SIGKILL mid-batch and restarted',
     const first = startProcess(file, 'worker')
     const events = await postViews(ingest.url, 300)
     await until('some deliveries', () => standIns.webhook.uniqueCount() > 100, 60_000)
-    // Kill while a webhook request is unanswered, so the crash lands mid-batch.
-    await until(
-      'a request in flight',
-      () => standIns.webhook.received.some((r) => r.status === undefined),
-      30_000,
-    )
-    first.kill('SIGKILL')
-    await new Promise((r) => first.once('exit', r))
+    await killMidBatch(first, standIns)
     expect(standIns.webhook.uniqueCount()).toBeLessThan(events.length)
     standIns.webhook.script.clear()
 
@@ -144,13 +148,7 @@ it('embedded bus: a process killed with SIGKILL keeps every acknowledged event a
     const load = postUntilStopped(url)
     await until('some deliveries', () => standIns.webhook.uniqueCount() > 100, 60_000)
     await until('1000 acknowledged events', () => load.acknowledged.length >= 1000, 60_000)
-    await until(
-      'a webhook request in flight',
-      () => standIns.webhook.received.some((r) => r.status === undefined),
-      30_000,
-    )
-    first.kill('SIGKILL')
-    await new Promise((r) => first.once('exit', r))
+    await killMidBatch(first, standIns)
     await load.stop()
     const acknowledged = new Set(load.acknowledged.map((e) => e.event_id))
     expect(acknowledged.size).toBeGreaterThanOrEqual(1000)

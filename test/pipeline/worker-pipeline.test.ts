@@ -57,6 +57,11 @@ async function counter(name: string, labels: Record<string, string>): Promise<nu
   return found?.value ?? 0
 }
 
+const filtered = (cfg: ConnectorConfig, stage: string) =>
+  counter('framewire_connector_filtered_total', { connector: cfg.name, stage })
+const capped = (cfg: ConnectorConfig, action: string) =>
+  counter('framewire_connector_capped_total', { connector: cfg.name, action })
+
 afterEach(async () => {
   await stopHandWorkers()
   sent.length = 0
@@ -77,12 +82,8 @@ describe('the pipeline in the connector worker', () => {
     expect(sent[0]?.record).toEqual({ type: 'playing', ip: '198.51.100.0' })
     expect(sent[0]?.event.client_ip).toBe('198.51.100.0')
     expect(sent[0]?.dedupeKey).toBe(kept.event_id)
-    expect(
-      await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'consent' }),
-    ).toBe(1)
-    expect(
-      await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'routing' }),
-    ).toBe(1)
+    expect(await filtered(cfg, 'consent')).toBe(1)
+    expect(await filtered(cfg, 'routing')).toBe(1)
   })
 
   it('delay cap: the consumer waits for tokens (backpressure) and everything is delivered', async () => {
@@ -99,9 +100,7 @@ describe('the pipeline in the connector worker', () => {
     expect(took[5]).toBeGreaterThanOrEqual(150)
     await expect.poll(() => bus.commits.at(-1)).toBe(6n)
     expect(sent).toHaveLength(6)
-    expect(
-      await counter('framewire_connector_capped_total', { connector: cfg.name, action: 'delay' }),
-    ).toBeGreaterThan(0)
+    expect(await capped(cfg, 'delay')).toBeGreaterThan(0)
   })
 
   it('drop cap: events past the cap are skipped and counted', async () => {
@@ -110,8 +109,8 @@ describe('the pipeline in the connector worker', () => {
     for (let i = 0; i < 10; i++) await bus.feed(makeEvent())
     await expect.poll(() => bus.commits.at(-1)).toBe(10n)
     expect(sent).toHaveLength(3)
-    expect(await counter('framewire_connector_capped_total', { connector: cfg.name, action: 'drop' })).toBe(7)
-    expect(await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'cap' })).toBe(7)
+    expect(await capped(cfg, 'drop')).toBe(7)
+    expect(await filtered(cfg, 'cap')).toBe(7)
   })
 
   it('a record waiting for cap tokens when the worker stops stays uncommitted', async () => {

@@ -8,6 +8,7 @@ import { makeAgent, makeBatch, makeContext, makeOpenContext } from '../../test/f
 import { readTopic } from '../../test/helpers/pipeline.ts'
 import kafka, { type KafkaRecord, type KafkaSettings } from './index.ts'
 import { outcomeForError, type PartnerProducer } from './producer.ts'
+import { expectPartnerRecords } from './testing.ts'
 
 const brokers = inject('kafkaBrokers')
 
@@ -115,21 +116,7 @@ describe('kafka send against the real broker', () => {
 
     const got = await readTopic(config.topic, events.length, 15_000, brokers)
     expect(got).toHaveLength(events.length)
-    for (const record of got) {
-      const value = record.value as EnrichedEvent
-      expect(record.key).toBe(value.view_id)
-      expect(record.headers).toEqual({
-        event_id: value.event_id,
-        type: value.type,
-        source: 'web-player',
-        'content-type': 'application/json',
-      })
-      expect(value).not.toHaveProperty('client_ip')
-    }
-    for (const view of views) {
-      const seqs = got.filter((r) => r.key === view[0]?.view_id).map((r) => (r.value as EnrichedEvent).seq)
-      expect(seqs).toEqual(view.map((e) => e.seq))
-    }
+    expectPartnerRecords(got, views, 'web-player')
   })
 
   it('plan is the producer.send call send makes, without a client', async () => {

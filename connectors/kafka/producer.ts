@@ -1,7 +1,6 @@
 import {
   Kafka,
   type KafkaConfig,
-  logLevel,
   Partitioners,
   type Producer,
   type ProducerRecord,
@@ -9,6 +8,7 @@ import {
 } from 'kafkajs'
 import '../../src/bus/kafkajs-idle-timer.ts'
 import type { Logger } from 'pino'
+import { kafkajsPinoLog } from '../../src/bus/kafkajs-pino-log.ts'
 import type { Outcome } from '../../src/worker/connector.ts'
 
 /** What the producer needs of the connector's settings. */
@@ -17,13 +17,6 @@ export interface ProducerSettings {
   client_id: string
   ssl: boolean
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
-}
-
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
 }
 
 /**
@@ -44,13 +37,7 @@ export class PartnerProducer {
       connectionTimeout: 3_000,
       // Only rides out leader elections inside one send; retries with backoff belong to the runtime.
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
-      logLevel: logLevel.WARN,
-      logCreator:
-        () =>
-        ({ level, log: entry }) => {
-          const { message, ...rest } = entry
-          log[LEVELS[level] ?? 'info'](rest, message)
-        },
+      ...kafkajsPinoLog(log),
     }
     // The settings schema admits exactly the mechanisms whose options are these three fields.
     if (settings.sasl) config.sasl = { ...settings.sasl } as SASLOptions

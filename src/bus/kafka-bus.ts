@@ -1,7 +1,8 @@
-import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs'
+import { type Consumer, Kafka, Partitioners, type Producer } from 'kafkajs'
 import './kafkajs-idle-timer.ts'
 import type { Logger } from 'pino'
 import type { Bus, ConsumeOptions, Headers, OutgoingRecord, Subscription, TopicSpec } from './bus.ts'
+import { kafkajsPinoLog } from './kafkajs-pino-log.ts'
 
 type Admin = ReturnType<Kafka['admin']>
 
@@ -9,13 +10,6 @@ export interface KafkaBusOptions {
   brokers: string[]
   clientId: string
   logger: Logger
-}
-
-const KAFKA_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
 }
 
 /**
@@ -51,13 +45,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     requestTimeout: 10_000,
     // Fail a send within seconds rather than minutes: ingest answers 503 and the client retries.
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-    logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log: entry }) => {
-        const { message, ...rest } = entry
-        log[KAFKA_LEVELS[level] ?? 'info'](rest, message)
-      },
+    ...kafkajsPinoLog(log),
   })
 
   let producer: Promise<Producer> | undefined

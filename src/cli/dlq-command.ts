@@ -19,29 +19,31 @@ export function registerDlqCommands(program: Command) {
     )
     return { config, bus, logger, out: process.stdout }
   }
+  type Context = ReturnType<typeof context>
+  /** Runs `use` with the command's context, then closes its bus. */
+  const withContext = async (file: string, connector: string, use: (ctx: Context) => Promise<unknown>) => {
+    const ctx = context(file, connector)
+    try {
+      await use(ctx)
+    } finally {
+      await ctx.bus.close()
+    }
+  }
   dlq
     .command('inspect <connector>')
     .description('list the dead-lettered records with their reason, status and attempts')
     .requiredOption('-c, --config <file>', 'YAML config file')
-    .action(async (connector: string, o: { config: string }) => {
-      const ctx = context(o.config, connector)
-      try {
-        await inspectDeadLetters(connector, ctx)
-      } finally {
-        await ctx.bus.close()
-      }
-    })
+    .action((connector: string, o: { config: string }) =>
+      withContext(o.config, connector, (ctx) => inspectDeadLetters(connector, ctx)),
+    )
   dlq
     .command('replay <connector>')
     .description('re-send the dead-lettered records through the connector; prints progress and counts')
     .requiredOption('-c, --config <file>', 'YAML config file')
-    .action(async (connector: string, o: { config: string }) => {
-      const ctx = context(o.config, connector)
-      try {
+    .action((connector: string, o: { config: string }) =>
+      withContext(o.config, connector, async (ctx) => {
         const summary = await replayDeadLetters(connector, { ...ctx, connectors: connectorTypes })
         process.exitCode = summary.failedAgain > 0 ? 1 : 0
-      } finally {
-        await ctx.bus.close()
-      }
-    })
+      }),
+    )
 }

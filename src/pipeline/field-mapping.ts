@@ -1,16 +1,9 @@
 import type { MappingRule } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
 import { type Dictionary, PROTECTED_FIELDS, unknownEventType } from './dictionary.ts'
+import { type EventStep, runSteps } from './event-steps.ts'
 import { compileFilter, type FieldCheck, fieldPath, type ProblemSink } from './filter.ts'
-import {
-  compileGetter,
-  deletePath,
-  getPath,
-  type Path,
-  type PlainObject,
-  setPath,
-  withField,
-} from './paths.ts'
+import { compileGetter, deletePath, getPath, type Path, setPath, withField } from './paths.ts'
 
 /**
  * Field mapping, per connector: an ordered list of rules, each with one action and an optional `when`
@@ -32,9 +25,6 @@ import {
  */
 
 export const MAPPING_ACTIONS = ['rename', 'copy', 'drop', 'set', 'template', 'rename_type'] as const
-
-/** `owned`: the top-level object may be changed in place (see compile-pipeline.ts). */
-type Step = (event: PlainObject, owned: boolean) => PlainObject
 
 type TemplatePart = string | ((event: unknown) => unknown)
 
@@ -107,16 +97,7 @@ export function compileMapping(
     return created.some(related) ? undefined : check(path)
   }
   const steps = rules.map((rule, index) => compileRule(rule, [...at, index], report, dict, readable, created))
-  return (event, owned = false) => {
-    let out = event as unknown as PlainObject
-    let mine = owned
-    for (const step of steps) {
-      const next = step(out, mine)
-      mine ||= next !== out
-      out = next
-    }
-    return out as EnrichedEvent
-  }
+  return runSteps(steps)
 }
 
 function compileRule(
@@ -126,8 +107,8 @@ function compileRule(
   dict: Dictionary,
   readable: FieldCheck,
   created: Path[],
-): Step {
-  const identity: Step = (event) => event
+): EventStep {
+  const identity: EventStep = (event) => event
   const actions = MAPPING_ACTIONS.filter((action) => rule[action] !== undefined)
   if (actions.length !== 1) {
     report(
@@ -164,7 +145,7 @@ function compileRule(
     return path
   }
 
-  const step = ((): Step | undefined => {
+  const step = ((): EventStep | undefined => {
     switch (action) {
       case 'rename':
       case 'copy': {

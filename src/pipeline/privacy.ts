@@ -3,6 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import type { PrivacyConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
 import { PROTECTED_FIELDS } from './dictionary.ts'
+import { type EventStep, runSteps } from './event-steps.ts'
 import { type FieldCheck, fieldPath, type ProblemSink } from './filter.ts'
 import {
   deletePath,
@@ -167,7 +168,7 @@ export function compilePrivacy(
   })
 
   // Each step may change the top-level object in place when `owned` (see compile-pipeline.ts).
-  const steps: ((event: PlainObject, owned: boolean) => PlainObject)[] = []
+  const steps: EventStep[] = []
   if (allowed) steps.push((event) => project(event, allowed))
   for (const path of denied) steps.push((event, owned) => deletePath(event, path, owned))
   if (ip === 'drop') steps.push((event, owned) => deletePath(event, CLIENT_IP, owned))
@@ -196,15 +197,5 @@ export function compilePrivacy(
     }
   }
   if (steps.length === 0) return undefined
-  return (event, owned = false) => {
-    let out = event as unknown as PlainObject
-    let mine = owned
-    for (const step of steps) {
-      const next = step(out, mine)
-      // A step that returned a new object made it: later steps may change it in place.
-      mine ||= next !== out
-      out = next
-    }
-    return out as EnrichedEvent
-  }
+  return runSteps(steps)
 }

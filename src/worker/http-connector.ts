@@ -1,16 +1,12 @@
-import type { TSchema } from '@sinclair/typebox'
 import { type Dispatcher, request as undiciRequest } from 'undici'
-import type { EnrichedEvent } from '../event.ts'
 import {
   type BatchItem,
-  type BatchLimits,
   type ConnectorDefinition,
   defineConnector,
   type HttpCall,
   type Outcome,
   type PlannedCall,
   type SendContext,
-  type Skip,
 } from './connector.ts'
 import {
   type AttemptResult,
@@ -44,13 +40,12 @@ export interface HttpRequestSpec {
   maxResponseBytes?: number
 }
 
-export interface HttpConnectorSpec<Settings, VendorRecord> {
-  type: string
-  description: string
-  settingsSchema: TSchema
-  limits(settings: Settings): BatchLimits
-  transform(event: EnrichedEvent, settings: Settings): VendorRecord | Skip
-  recordBytes?(record: VendorRecord): number
+/** The connector's own parts are those of ConnectorDefinition; plan and send come from the HTTP ones. */
+export interface HttpConnectorSpec<Settings, VendorRecord>
+  extends Pick<
+    ConnectorDefinition<Settings, VendorRecord>,
+    'type' | 'description' | 'settingsSchema' | 'limits' | 'transform' | 'recordBytes'
+  > {
   /** Why an item must not go out at all (the vendor would refuse the whole request, or lose it). */
   refuse?(item: BatchItem<VendorRecord>, settings: Settings, now: number): string | undefined
   /** The request for a group of items; may be async (compression). */

@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram } from 'prom-client'
-import { registry } from '../observability/metrics.ts'
+import { Gauge } from 'prom-client'
+import { counter, gauge, histogram, registry } from '../observability/metrics.ts'
 import type { CircuitState } from './circuit-breaker.ts'
 import type { Outcome, PauseCause } from './connector.ts'
 import type { DeadLetterReason } from './dead-letter.ts'
@@ -23,104 +23,81 @@ export type ItemOutcome = Outcome['kind'] | 'error'
 /** ok: nothing to retry; partial: some items to retry; failed: every item to retry; error: threw or timed out. */
 export type SendResult = (typeof SEND_RESULTS)[number]
 
-const registers = [registry]
-
-const deliveryLatency = new Histogram({
-  name: 'framewire_delivery_latency_seconds',
-  help: 'From ingest receiving the event (received_at) to the destination acknowledging it.',
-  labelNames: ['connector'],
-  buckets: DELIVERY_BUCKETS,
-  registers,
-})
-const eventAge = new Histogram({
-  name: 'framewire_event_age_seconds',
-  help: "From the client's event timestamp (ts) to the destination acknowledging it.",
-  labelNames: ['connector'],
-  buckets: DELIVERY_BUCKETS,
-  registers,
-})
-const delivered = new Counter({
-  name: 'framewire_connector_delivered_total',
-  help: 'Events acknowledged by the destination.',
-  labelNames: ['connector'],
-  registers,
-})
-const skipped = new Counter({
-  name: 'framewire_connector_skipped_total',
-  help: 'Events the connector chose not to send (transform returned SKIP).',
-  labelNames: ['connector'],
-  registers,
-})
-const retries = new Counter({
-  name: 'framewire_connector_retries_total',
-  help: 'Events scheduled for another attempt.',
-  labelNames: ['connector'],
-  registers,
-})
-const deadLettered = new Counter({
-  name: 'framewire_connector_dead_lettered_total',
-  help: "Events written to the connector's dead-letter topic, by reason.",
-  labelNames: ['connector', 'reason'],
-  registers,
-})
-const sendDuration = new Histogram({
-  name: 'framewire_connector_send_duration_seconds',
-  help: 'Duration of one send() call, by result: ok (nothing to retry), partial, failed (all to retry), error.',
-  labelNames: ['connector', 'result'],
-  buckets: DELIVERY_BUCKETS,
-  registers,
-})
-const outcomes = new Counter({
-  name: 'framewire_connector_outcomes_total',
-  help: 'Items sent, by outcome (delivered, retry, rejected, error) and the HTTP status the destination gave (none without one).',
-  labelNames: ['connector', 'outcome', 'status'],
-  registers,
-})
-const batchSize = new Histogram({
-  name: 'framewire_connector_batch_size_items',
-  help: 'Items per batch handed to send().',
-  labelNames: ['connector'],
-  buckets: BATCH_SIZE_BUCKETS,
-  registers,
-})
-const inFlight = new Gauge({
-  name: 'framewire_connector_in_flight_batches',
-  help: 'Batches currently being sent.',
-  labelNames: ['connector'],
-  registers,
-})
-const buffered = new Gauge({
-  name: 'framewire_connector_buffered_records',
-  help: 'Records held in the worker (batching, sending, waiting for retry or dead-lettering).',
-  labelNames: ['connector'],
-  registers,
-})
-const circuitState = new Gauge({
-  name: 'framewire_connector_circuit_state',
-  help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open.',
-  labelNames: ['connector'],
-  registers,
-})
-const disabled = new Gauge({
-  name: 'framewire_connector_disabled',
-  help: 'Whether the connector was stopped because the destination is gone (1) or runs (0).',
-  labelNames: ['connector'],
-  registers,
-})
+const deliveryLatency = histogram(
+  'framewire_delivery_latency_seconds',
+  'From ingest receiving the event (received_at) to the destination acknowledging it.',
+  DELIVERY_BUCKETS,
+  ['connector'],
+)
+const eventAge = histogram(
+  'framewire_event_age_seconds',
+  "From the client's event timestamp (ts) to the destination acknowledging it.",
+  DELIVERY_BUCKETS,
+  ['connector'],
+)
+const delivered = counter('framewire_connector_delivered_total', 'Events acknowledged by the destination.', [
+  'connector',
+])
+const skipped = counter(
+  'framewire_connector_skipped_total',
+  'Events the connector chose not to send (transform returned SKIP).',
+  ['connector'],
+)
+const retries = counter('framewire_connector_retries_total', 'Events scheduled for another attempt.', [
+  'connector',
+])
+const deadLettered = counter(
+  'framewire_connector_dead_lettered_total',
+  "Events written to the connector's dead-letter topic, by reason.",
+  ['connector', 'reason'],
+)
+const sendDuration = histogram(
+  'framewire_connector_send_duration_seconds',
+  'Duration of one send() call, by result: ok (nothing to retry), partial, failed (all to retry), error.',
+  DELIVERY_BUCKETS,
+  ['connector', 'result'],
+)
+const outcomes = counter(
+  'framewire_connector_outcomes_total',
+  'Items sent, by outcome (delivered, retry, rejected, error) and the HTTP status the destination gave (none without one).',
+  ['connector', 'outcome', 'status'],
+)
+const batchSize = histogram(
+  'framewire_connector_batch_size_items',
+  'Items per batch handed to send().',
+  BATCH_SIZE_BUCKETS,
+  ['connector'],
+)
+const inFlight = gauge('framewire_connector_in_flight_batches', 'Batches currently being sent.', [
+  'connector',
+])
+const buffered = gauge(
+  'framewire_connector_buffered_records',
+  'Records held in the worker (batching, sending, waiting for retry or dead-lettering).',
+  ['connector'],
+)
+const circuitState = gauge(
+  'framewire_connector_circuit_state',
+  'Circuit breaker state: 0 closed, 1 open, 2 half-open.',
+  ['connector'],
+)
+const disabled = gauge(
+  'framewire_connector_disabled',
+  'Whether the connector was stopped because the destination is gone (1) or runs (0).',
+  ['connector'],
+)
 
 const PAUSE_CAUSES: PauseCause[] = ['credentials', 'quota']
-const paused = new Gauge({
-  name: 'framewire_connector_paused',
-  help: 'Whether the destination refuses everything and the connector waits and probes (1), by cause.',
-  labelNames: ['connector', 'cause'],
-  registers,
-})
-const failed = new Gauge({
-  name: 'framewire_connector_failed',
-  help: 'Whether the connector stopped on a programming error (1), e.g. a wrong number of outcomes.',
-  labelNames: ['connector'],
-  registers,
-})
+const paused = gauge(
+  'framewire_connector_paused',
+  'Whether the destination refuses everything and the connector waits and probes (1), by cause.',
+  ['connector', 'cause'],
+)
+const failed = gauge(
+  'framewire_connector_failed',
+  'Whether the connector stopped on a programming error (1), e.g. a wrong number of outcomes.',
+  ['connector'],
+)
 
 /** What a worker knows of its own lag, from its view of the partitions it consumes. */
 export interface LagSource {
@@ -136,7 +113,7 @@ new Gauge({
   name: 'framewire_connector_consumer_lag_records',
   help: 'Records consumed but not yet committed, per connector (highest offset seen minus committed offset).',
   labelNames: ['connector'],
-  registers,
+  registers: [registry],
   collect() {
     this.reset()
     for (const [connector, lag] of lagSources) this.set({ connector }, lag.records())
@@ -146,7 +123,7 @@ new Gauge({
   name: 'framewire_connector_consumer_lag_seconds',
   help: 'Age of the oldest consumed record without a final outcome (since the bus appended it), 0 when none is pending.',
   labelNames: ['connector'],
-  registers,
+  registers: [registry],
   collect() {
     this.reset()
     const now = Date.now()

@@ -12,6 +12,7 @@ import {
   type StageName,
 } from '../../src/pipeline/compile-pipeline.ts'
 import { viewHash } from '../../src/pipeline/sampling.ts'
+import { STAGES } from '../../src/pipeline/stages.ts'
 import { makeEvent } from '../fixtures/events.ts'
 
 const SALT = 'salt-for-tests-0123456789'
@@ -65,16 +66,7 @@ describe('compiled pipeline', () => {
         cap: { events_per_second: 10, action: 'drop' },
       }),
     )
-    expect(full.stages).toEqual([
-      'routing',
-      'consent',
-      'filter',
-      'sampling',
-      'segments',
-      'privacy',
-      'mapping',
-      'cap',
-    ])
+    expect(full.stages).toEqual([...STAGES])
     expect(full.cap).toBeDefined()
   })
 

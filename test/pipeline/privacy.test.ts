@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { type Input, withDefaults } from '../../src/config/defaults.ts'
 import { Privacy } from '../../src/config/schema.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { dictionary, unknownField } from '../../src/pipeline/dictionary.ts'
+import { dictionary, PROTECTED_FIELDS, unknownField } from '../../src/pipeline/dictionary.ts'
 import type { PipelineProblem } from '../../src/pipeline/filter.ts'
 import { anonymizeIp, compilePrivacy } from '../../src/pipeline/privacy.ts'
 import { makeEvent } from '../fixtures/events.ts'
@@ -97,20 +97,7 @@ describe('privacy', () => {
       deny_fields: ['content.title'],
     })(viewer())
     const { event_id, type, ts, session_id, view_id, seq, received_at } = viewer()
-    expect(Object.keys(out).sort()).toEqual(
-      [
-        'event_id',
-        'type',
-        'ts',
-        'session_id',
-        'view_id',
-        'seq',
-        'received_at',
-        'content',
-        'player',
-        'user',
-      ].sort(),
-    )
+    expect(Object.keys(out).sort()).toEqual([...PROTECTED_FIELDS, 'content', 'player', 'user'].sort())
     expect(out.player).toEqual({ name: 'hls.js' })
     expect(out.user).toEqual({ consent: { analytics: true } })
     expect(out.content).not.toHaveProperty('title')

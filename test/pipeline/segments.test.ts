@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadSchemaDocuments } from '../../src/dictionary/schema-files.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
-import { buildDictionary, dictionary } from '../../src/pipeline/dictionary.ts'
+import { buildDictionary, dictionary, PROTECTED_FIELDS } from '../../src/pipeline/dictionary.ts'
 import { compileSegments } from '../../src/pipeline/segments.ts'
 import { makeEvent } from '../fixtures/events.ts'
 
@@ -36,13 +36,7 @@ describe('data segments', () => {
     const out = qos(event)
     expect(Object.keys(out ?? {}).sort()).toEqual(
       [
-        'event_id',
-        'type',
-        'ts',
-        'session_id',
-        'view_id',
-        'seq',
-        'received_at',
+        ...PROTECTED_FIELDS,
         'ts_corrected',
         'source',
         'ingest_node',

@@ -1,8 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { pino } from 'pino'
-import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Bus, ConsumedRecord, ConsumeOptions, OutgoingRecord } from '../../src/bus/bus.ts'
 import { connectorConfig } from '../../src/config/schema.ts'
 import type { ConnectorConfig, ConnectorInput } from '../../src/config/types.ts'
 import type { EnrichedEvent } from '../../src/event.ts'
@@ -10,47 +7,10 @@ import { registry } from '../../src/observability/metrics.ts'
 import { type CompiledPipeline, compilePipeline } from '../../src/pipeline/compile-pipeline.ts'
 import { pipelineMetrics } from '../../src/pipeline/metrics.ts'
 import type { BatchItem } from '../../src/worker/connector.ts'
-import { type AnyConnector, ConnectorWorker } from '../../src/worker/connector-worker.ts'
+import type { AnyConnector } from '../../src/worker/connector-worker.ts'
 import type { DeadLetterEntry } from '../../src/worker/dead-letter.ts'
 import { makeEvent } from '../fixtures/events.ts'
-
-/** Drives one worker by hand: records go in one at a time, commits and appends are kept. */
-class HandBus implements Bus {
-  options: ConsumeOptions | undefined
-  commits: bigint[] = []
-  appended: OutgoingRecord[] = []
-  #offset = 0n
-  async ensureTopics() {}
-  async append(records: OutgoingRecord[]) {
-    this.appended.push(...records)
-  }
-  async subscribe(options: ConsumeOptions) {
-    this.options = options
-    return {
-      joined: true,
-      commit: async (_topic: string, _partition: number, next: bigint) => {
-        this.commits.push(next)
-      },
-      pause() {},
-      resume() {},
-      stop: async () => {},
-    }
-  }
-  async ping() {}
-  async close() {}
-  feed(value: unknown): Promise<void> {
-    const record: ConsumedRecord = {
-      topic: 'events',
-      partition: 0,
-      offset: this.#offset++,
-      key: null,
-      value: Buffer.from(JSON.stringify(value)),
-      headers: {},
-      timestamp: Date.now(),
-    }
-    return (this.options as ConsumeOptions).onRecord(record)
-  }
-}
+import { startHandWorker, stopHandWorkers } from '../helpers/hand-worker.ts'
 
 const sent: BatchItem<unknown>[] = []
 const connector: AnyConnector = {
@@ -67,7 +27,6 @@ const connector: AnyConnector = {
 }
 
 let connectorCount = 0
-const workers: ConnectorWorker[] = []
 
 function config(pipeline: Partial<ConnectorInput>): ConnectorConfig {
   return connectorConfig({
@@ -88,22 +47,8 @@ function config(pipeline: Partial<ConnectorInput>): ConnectorConfig {
   })
 }
 
-async function start(cfg: ConnectorConfig, pipeline: CompiledPipeline = compilePipeline(cfg)) {
-  const bus = new HandBus()
-  const worker = new ConnectorWorker({
-    config: cfg,
-    connector,
-    bus,
-    group: 'fw.connector.hook',
-    topics: ['events'],
-    deadLetterTopic: 'fw.dlq.hook',
-    http: new Agent(),
-    logger: pino({ level: 'silent' }),
-    pipeline,
-  })
-  workers.push(worker)
-  await worker.start()
-  return { bus, worker }
+function start(cfg: ConnectorConfig, pipeline: CompiledPipeline = compilePipeline(cfg)) {
+  return startHandWorker({ config: cfg, connector, pipeline })
 }
 
 async function counter(name: string, labels: Record<string, string>): Promise<number> {
@@ -112,8 +57,13 @@ async function counter(name: string, labels: Record<string, string>): Promise<nu
   return found?.value ?? 0
 }
 
+const filtered = (cfg: ConnectorConfig, stage: string) =>
+  counter('framewire_connector_filtered_total', { connector: cfg.name, stage })
+const capped = (cfg: ConnectorConfig, action: string) =>
+  counter('framewire_connector_capped_total', { connector: cfg.name, action })
+
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((worker) => worker.stop(100)))
+  await stopHandWorkers()
   sent.length = 0
 })
 
@@ -132,12 +82,8 @@ describe('the pipeline in the connector worker', () => {
     expect(sent[0]?.record).toEqual({ type: 'playing', ip: '198.51.100.0' })
     expect(sent[0]?.event.client_ip).toBe('198.51.100.0')
     expect(sent[0]?.dedupeKey).toBe(kept.event_id)
-    expect(
-      await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'consent' }),
-    ).toBe(1)
-    expect(
-      await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'routing' }),
-    ).toBe(1)
+    expect(await filtered(cfg, 'consent')).toBe(1)
+    expect(await filtered(cfg, 'routing')).toBe(1)
   })
 
   it('delay cap: the consumer waits for tokens (backpressure) and everything is delivered', async () => {
@@ -154,9 +100,7 @@ describe('the pipeline in the connector worker', () => {
     expect(took[5]).toBeGreaterThanOrEqual(150)
     await expect.poll(() => bus.commits.at(-1)).toBe(6n)
     expect(sent).toHaveLength(6)
-    expect(
-      await counter('framewire_connector_capped_total', { connector: cfg.name, action: 'delay' }),
-    ).toBeGreaterThan(0)
+    expect(await capped(cfg, 'delay')).toBeGreaterThan(0)
   })
 
   it('drop cap: events past the cap are skipped and counted', async () => {
@@ -165,8 +109,8 @@ describe('the pipeline in the connector worker', () => {
     for (let i = 0; i < 10; i++) await bus.feed(makeEvent())
     await expect.poll(() => bus.commits.at(-1)).toBe(10n)
     expect(sent).toHaveLength(3)
-    expect(await counter('framewire_connector_capped_total', { connector: cfg.name, action: 'drop' })).toBe(7)
-    expect(await counter('framewire_connector_filtered_total', { connector: cfg.name, stage: 'cap' })).toBe(7)
+    expect(await capped(cfg, 'drop')).toBe(7)
+    expect(await filtered(cfg, 'cap')).toBe(7)
   })
 
   it('a record waiting for cap tokens when the worker stops stays uncommitted', async () => {

@@ -1,74 +1,14 @@
 import { Type } from '@sinclair/typebox'
-import { pino } from 'pino'
-import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Bus, ConsumedRecord, ConsumeOptions, OutgoingRecord } from '../../src/bus/bus.ts'
 import { connectorConfig } from '../../src/config/schema.ts'
 import type { ConnectorConfig, ConnectorInput } from '../../src/config/types.ts'
 import { registry } from '../../src/observability/metrics.ts'
 import type { BatchItem, Outcome } from '../../src/worker/connector.ts'
 import { SKIP } from '../../src/worker/connector.ts'
-import { type AnyConnector, ConnectorWorker } from '../../src/worker/connector-worker.ts'
-import type { DeadLetterEntry } from '../../src/worker/dead-letter.ts'
+import type { AnyConnector } from '../../src/worker/connector-worker.ts'
 import { ConnectorDisabledError } from '../../src/worker/http-outcome.ts'
 import { makeEvent } from '../fixtures/events.ts'
-
-/** Just enough of a bus to drive one worker by hand: records go in one by one, commits and appends are kept. */
-class FakeBus implements Bus {
-  options: ConsumeOptions | undefined
-  commits: bigint[] = []
-  appended: OutgoingRecord[] = []
-  /** When set, appends wait for it. */
-  appendGate: Promise<void> | undefined
-  paused = false
-  #offset = 0n
-
-  async ensureTopics() {}
-  async append(records: OutgoingRecord[]) {
-    await this.appendGate
-    this.appended.push(...records)
-  }
-  async subscribe(options: ConsumeOptions) {
-    this.options = options
-    return {
-      joined: true,
-      commit: async (_topic: string, _partition: number, next: bigint) => {
-        this.commits.push(next)
-      },
-      pause: () => {
-        this.paused = true
-      },
-      resume: () => {
-        this.paused = false
-      },
-      stop: async () => {},
-    }
-  }
-  async ping() {}
-  async close() {}
-
-  /** Hands one record to the worker; resolves when the worker takes it (backpressure). */
-  feed(value: unknown): Promise<void> {
-    const record: ConsumedRecord = {
-      topic: 'events',
-      partition: 0,
-      offset: this.#offset++,
-      key: null,
-      value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
-      headers: {},
-      timestamp: Date.now(),
-    }
-    return (this.options as ConsumeOptions).onRecord(record)
-  }
-
-  deadLetters(): DeadLetterEntry[] {
-    return this.appended.map((record) => JSON.parse(record.value.toString()))
-  }
-
-  get lastCommit(): bigint | undefined {
-    return this.commits.at(-1)
-  }
-}
+import { startHandWorker, stopHandWorkers } from '../helpers/hand-worker.ts'
 
 type Send = (batch: BatchItem<unknown>[], signal: AbortSignal) => Promise<Outcome[]>
 
@@ -106,31 +46,13 @@ const config = (overrides: Partial<ConnectorInput> = {}): ConnectorConfig =>
     ...overrides,
   })
 
-const workers: ConnectorWorker[] = []
-
-async function start(send: Send, overrides: Partial<ConnectorInput> = {}, probeMs?: number) {
-  const bus = new FakeBus()
-  const worker = new ConnectorWorker({
-    config: config(overrides),
-    connector: connectorWith(send),
-    bus,
-    group: 'fw.connector.unit',
-    topics: ['events'],
-    deadLetterTopic: 'fw.dlq.unit',
-    http: new Agent(),
-    logger: pino({ level: 'silent' }),
-    ...(probeMs === undefined ? {} : { probeMs }),
-  })
-  workers.push(worker)
-  await worker.start()
-  return { bus, worker }
+function start(send: Send, overrides: Partial<ConnectorInput> = {}, probeMs?: number) {
+  return startHandWorker({ config: config(overrides), connector: connectorWith(send), probeMs })
 }
 
 const deliverAll: Send = async (batch) => batch.map(() => ({ kind: 'delivered' }))
 
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((worker) => worker.stop(100)))
-})
+afterEach(stopHandWorkers)
 
 describe('ConnectorWorker', () => {
   it('delivers records and commits past them', async () => {

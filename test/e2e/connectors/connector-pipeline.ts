@@ -1,5 +1,7 @@
 import { afterAll, beforeAll } from 'vitest'
+import type { PlayerEvent } from '../../../src/event.ts'
 import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
+import { postViews, until } from '../harness.ts'
 
 /**
  * The set-up of an end-to-end connector test: a destination (a vendor stand-in or a local server), and a
@@ -11,7 +13,8 @@ import { startPipeline, testConfig } from '../../helpers/pipeline.ts'
  *     (s) => ({ name: 'heap', type: 'heap', settings: { app_id: APP_ID, server_url: s.endpoint } }),
  *   )
  *   it('…', async () => {
- *     const { destination: s, pipeline } = e2e
+ *     const s = e2e.destination
+ *     const events = await e2e.deliver(30, () => s.uniqueCount())
  *   })
  */
 
@@ -21,21 +24,26 @@ export interface ConnectorUnderTest {
   name: string
   type: string
   settings: Record<string, unknown>
-  circuit_breaker?: { open_ms: number }
 }
 
-/** Short backoffs, so a scripted fault costs the test little time. */
+/** Short backoffs and breaker pauses, so a scripted fault costs the test little time. */
 const FAST_RETRY = { initial_backoff_ms: 50, max_backoff_ms: 1000 }
+const FAST_CIRCUIT = { open_ms: 500 }
 
 /** The config's `connectors:` block with just this connector (JSON is YAML). */
 export function connectorYaml(connector: ConnectorUnderTest): string {
-  return `\nconnectors:\n  - ${JSON.stringify({ ...connector, retry: FAST_RETRY })}\n`
+  return `\nconnectors:\n  - ${JSON.stringify({ ...connector, retry: FAST_RETRY, circuit_breaker: FAST_CIRCUIT })}\n`
 }
 
 export function connectorPipeline<D extends { close(): Promise<void> }>(
   startDestination: () => Promise<D>,
   connector: (destination: D) => ConnectorUnderTest,
-): { readonly destination: D; readonly pipeline: Pipeline } {
+): {
+  readonly destination: D
+  readonly pipeline: Pipeline
+  /** Posts `views` views' events to ingest; resolves with them once `arrived(destination)` counts them all. */
+  deliver(views: number, arrived: (destination: D) => number, timeoutMs?: number): Promise<PlayerEvent[]>
+} {
   let destination: D | undefined
   let pipeline: Pipeline | undefined
   beforeAll(async () => {
@@ -56,6 +64,12 @@ export function connectorPipeline<D extends { close(): Promise<void> }>(
     },
     get pipeline() {
       return started(pipeline)
+    },
+    async deliver(views, arrived, timeoutMs = 60_000) {
+      const d = started(destination)
+      const events = await postViews(started(pipeline).url, views)
+      await until(`all ${events.length} events`, () => arrived(d) >= events.length, timeoutMs)
+      return events
     },
   }
 }

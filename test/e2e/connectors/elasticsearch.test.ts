@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest'
 import { startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
-import { postViews, until } from '../harness.ts'
 import { connectorPipeline } from './connector-pipeline.ts'
 
 const API_KEY = Buffer.from('e2e-id:e2e-secret').toString('base64')
@@ -11,15 +10,13 @@ const e2e = connectorPipeline(
     name: 'es',
     type: 'elasticsearch',
     settings: { url: s.url, api_key: API_KEY, index: 'fw-e2e-{yyyy.MM.dd}' },
-    circuit_breaker: { open_ms: 500 },
   }),
 )
 
 it('indexes events posted to ingest as documents with _id = event_id, retrying items answered 429', async () => {
-  const { destination: s, pipeline } = e2e
+  const s = e2e.destination
   s.failNextItems(20, { status: 429 })
-  const events = await postViews(pipeline.url, 30)
-  await until('all documents', () => s.uniqueCount() >= events.length, 60_000)
+  const events = await e2e.deliver(30, () => s.uniqueCount())
 
   expect(new Set(s.documents.map((d) => d.id))).toEqual(new Set(events.map((e) => e.event_id)))
   expect(s.uniqueCount()).toBe(events.length)

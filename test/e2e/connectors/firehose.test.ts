@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest'
 import type { EnrichedEvent } from '../../../src/event.ts'
 import { startFirehoseStandIn } from '../../stand-ins/firehose.ts'
-import { postViews, until } from '../harness.ts'
 import { connectorPipeline } from './connector-pipeline.ts'
 
 const KEYS = { accessKeyId: 'AKIDFIREHOSEE2E001', secretAccessKey: 'firehose-e2e-secret' }
@@ -18,10 +17,9 @@ const e2e = connectorPipeline(
 )
 
 it('delivers events posted to ingest to Firehose as newline-delimited JSON records, signed', async () => {
-  const { destination: firehose, pipeline } = e2e
+  const firehose = e2e.destination
   firehose.failNextRecords(25)
-  const events = await postViews(pipeline.url, 100)
-  await until('firehose delivery', () => firehose.records.length >= events.length, 30_000)
+  const events = await e2e.deliver(100, () => firehose.records.length, 30_000)
   const texts = firehose.texts(STREAM)
   for (const text of texts) expect(text.endsWith('\n') && !text.slice(0, -1).includes('\n')).toBe(true)
   const stored = texts.map((text) => JSON.parse(text) as EnrichedEvent)

@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest'
 import { startMixpanelStandIn } from '../../stand-ins/mixpanel.ts'
-import { postViews, until } from '../harness.ts'
 import { connectorPipeline } from './connector-pipeline.ts'
 
 const PROJECT = '2718281'
@@ -18,15 +17,13 @@ const e2e = connectorPipeline(
       service_account_secret: SECRET,
       server_url: s.endpoint,
     },
-    circuit_breaker: { open_ms: 500 },
   }),
 )
 
 it('imports events posted to ingest into Mixpanel, after a 429, each once', async () => {
-  const { destination: s, pipeline } = e2e
+  const s = e2e.destination
   s.script.failNext(1, 429, { retryAfter: 1 })
-  const events = await postViews(pipeline.url, 30)
-  await until('all events', () => s.uniqueCount() >= events.length, 60_000)
+  const events = await e2e.deliver(30, () => s.uniqueCount())
 
   expect(new Set(s.ingested.map((e) => e.properties.$insert_id))).toEqual(
     new Set(events.map((e) => e.event_id)),

@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest'
 import { startNewRelicStandIn } from '../../stand-ins/newrelic.ts'
-import { postViews, until } from '../harness.ts'
 import { connectorPipeline } from './connector-pipeline.ts'
 
 const ACCOUNT = '7654321'
@@ -12,15 +11,13 @@ const e2e = connectorPipeline(
     name: 'nr',
     type: 'newrelic',
     settings: { account_id: ACCOUNT, api_key: LICENSE, url: s.url, event_type: 'PlayerEvent' },
-    circuit_breaker: { open_ms: 500 },
   }),
 )
 
 it('reports events posted to ingest as flat New Relic custom events, none dropped in parsing', async () => {
-  const { destination: s, pipeline } = e2e
+  const s = e2e.destination
   s.script.failNext(1, 429, { retryAfter: 1 })
-  const events = await postViews(pipeline.url, 30)
-  await until('all events', () => s.uniqueCount() >= events.length, 60_000)
+  const events = await e2e.deliver(30, () => s.uniqueCount())
 
   expect(new Set(s.events.map((e) => e.event_id))).toEqual(new Set(events.map((e) => e.event_id)))
   const sent = new Map(events.map((e) => [e.event_id, e]))

@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest'
 import { startElasticsearchStandIn } from '../../stand-ins/elasticsearch.ts'
-import { postViews, until } from '../harness.ts'
 import { connectorPipeline } from './connector-pipeline.ts'
 
 const USER = { username: 'framewire', password: 'e2e-secret' }
@@ -17,14 +16,12 @@ const e2e = connectorPipeline(
       index: 'logs-framewire-e2e',
       compression: 'gzip',
     },
-    circuit_breaker: { open_ms: 500 },
   }),
 )
 
 it('appends events posted to ingest to an OpenSearch data stream, once each', async () => {
-  const { destination: s, pipeline } = e2e
-  const events = await postViews(pipeline.url, 20)
-  await until('all documents', () => s.uniqueCount() >= events.length, 60_000)
+  const s = e2e.destination
+  const events = await e2e.deliver(20, () => s.uniqueCount())
 
   expect(new Set(s.documents.map((d) => d.id))).toEqual(new Set(events.map((e) => e.event_id)))
   expect(s.documents.every((d) => d.index === 'logs-framewire-e2e')).toBe(true)

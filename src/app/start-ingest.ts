@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Bus } from '../bus/bus.ts'
 import { CoalescingAppender } from '../bus/coalescing-appender.ts'
@@ -13,6 +13,9 @@ import { memoryDedupeStore } from '../ingest/memory-dedupe-store.ts'
 import { ingestMetrics } from '../ingest/metrics.ts'
 import { redisDedupeStore } from '../ingest/redis-dedupe-store.ts'
 import { SourceRegistry } from '../ingest/sources.ts'
+import { registerTraceRoutes } from '../trace/trace-route.ts'
+import type { Tracer } from '../trace/tracer.ts'
+import { connectRedis } from './connect-redis.ts'
 
 export interface RunningIngest {
   /** host:port the server listens on. */
@@ -22,20 +25,6 @@ export interface RunningIngest {
   console?: { token: string; url: string }
   /** Stops accepting, waits for requests in flight and their produce acks. */
   stop(): Promise<void>
-}
-
-function connectRedis(url: string, log: Logger): Redis | undefined {
-  if (!url) return undefined
-  const redis = new Redis(url, {
-    // Fail fast while Redis is down: ingest then accepts without dedupe instead of queueing commands.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 250,
-    connectTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  })
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
-  return redis
 }
 
 /** Gives Redis a moment at start-up, so the first requests are deduped; a Redis that is down does not block. */
@@ -48,7 +37,12 @@ async function readyWithin(redis: Redis | undefined, ms: number) {
   ])
 }
 
-export async function startIngest(config: FramewireConfig, bus: Bus, logger: Logger): Promise<RunningIngest> {
+export async function startIngest(
+  config: FramewireConfig,
+  bus: Bus,
+  logger: Logger,
+  tracer?: Tracer,
+): Promise<RunningIngest> {
   const redis = connectRedis(config.redis.url, logger)
   await readyWithin(redis, 2000)
   const appender = new CoalescingAppender(bus, {
@@ -72,6 +66,7 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
       config.redis.pending_ttl_seconds,
     ),
     appender,
+    ...(tracer ? { tracer } : {}),
     // Without the bus nothing can be accepted; without Redis ingest still accepts (no dedupe), so it stays ready.
     async checkReady() {
       await bus.ping()
@@ -86,6 +81,9 @@ export async function startIngest(config: FramewireConfig, bus: Bus, logger: Log
   })
   // The console shares the ingest's port: the page is opened where the players post.
   if (consoleService) await registerConsole(app, consoleService)
+  // Registered with tracing off too, so a request learns that rather than a bare 404.
+  if (tracer)
+    registerTraceRoutes(app, { tracer, token: consoleService?.token ?? (config.console.token || undefined) })
   await app.listen({ host: config.ingest.host, port: config.ingest.port })
   const info = app.server.address()
   const address = typeof info === 'object' && info ? `${info.address}:${info.port}` : String(info)

@@ -3,6 +3,7 @@ import { connectorTypes } from '../../connectors/index.ts'
 import type { Bus } from '../bus/bus.ts'
 import { createBus, topicSpec } from '../bus/create-bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
+import { startTracer } from '../trace/start-tracer.ts'
 import { startWorkers, type WorkerGroup } from '../worker/worker-group.ts'
 import { type RunningIngest, startIngest } from './start-ingest.ts'
 import { startOpsServer } from './start-ops-server.ts'
@@ -25,9 +26,13 @@ export async function startFramewire(config: FramewireConfig, role: Role, logger
       'the embedded bus is built for one process running ingest and workers; other processes see its appends only by polling (250 ms)',
     )
   await bus.ensureTopics([topicSpec(config, config.topics.events), topicSpec(config, config.topics.invalid)])
+  const tracing = startTracer(config, logger)
+  const { tracer } = tracing
   const workers =
-    role === 'ingest' ? undefined : await startWorkers({ config, bus, logger, connectors: connectorTypes })
-  const ingest = role === 'worker' ? undefined : await startIngest(config, bus, logger)
+    role === 'ingest'
+      ? undefined
+      : await startWorkers({ config, bus, logger, connectors: connectorTypes, tracer })
+  const ingest = role === 'worker' ? undefined : await startIngest(config, bus, logger, tracer)
   const ops = role === 'worker' ? await startOpsServer(config, bus, logger) : undefined
   return {
     bus,
@@ -37,6 +42,7 @@ export async function startFramewire(config: FramewireConfig, role: Role, logger
       await ops?.close()
       await ingest?.stop()
       await workers?.stop()
+      await tracing.stop()
       await bus.close()
     },
   }

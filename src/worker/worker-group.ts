@@ -6,6 +6,8 @@ import type { ConnectorConfig, FramewireConfig } from '../config/types.ts'
 import { type CompiledPipeline, compilePipeline } from '../pipeline/compile-pipeline.ts'
 import { pipelineMetrics } from '../pipeline/metrics.ts'
 import { RedisTokenSource } from '../pipeline/rate-cap.ts'
+import { ConnectorTrace } from '../trace/connector-trace.ts'
+import type { Tracer } from '../trace/tracer.ts'
 import { type AnyConnector, ConnectorWorker, type WorkerState } from './connector-worker.ts'
 import { deadLetterTopic } from './dead-letter.ts'
 
@@ -19,6 +21,8 @@ export interface WorkerGroupOptions {
   connectors: Readonly<Record<string, AnyConnector>>
   /** How long stopping a worker waits for its batches in flight. */
   drainMs?: number
+  /** This process's tracer, shared with its ingest. */
+  tracer?: Tracer
 }
 
 export interface WorkerStatus {
@@ -66,6 +70,8 @@ export class WorkerGroup {
   readonly #workers = new Map<string, RunningWorker>()
   /** Shared by the caps of every connector of this process; connected when the first cap needs it. */
   #redis: Redis | undefined
+  /** The connector whose worker records each event's `written` stage: one per process, not one per connector. */
+  #writtenBy: string | undefined
 
   private readonly options: WorkerGroupOptions
   constructor(options: WorkerGroupOptions) {
@@ -88,6 +94,7 @@ export class WorkerGroup {
     if (!running) return
     await this.#stopOne(name)
     running.worker.removeMetrics()
+    if (this.#writtenBy === name) this.#writtenBy = undefined
   }
 
   /**
@@ -150,6 +157,7 @@ export class WorkerGroup {
         http: agent,
         logger: this.options.logger,
         pipeline,
+        ...(this.options.tracer ? { trace: this.#trace(this.options.tracer, config.name) } : {}),
       })
       await worker.open()
       return { worker, agent, config }
@@ -157,6 +165,11 @@ export class WorkerGroup {
       await discard(worker, agent)
       throw error
     }
+  }
+
+  #trace(tracer: Tracer, name: string): ConnectorTrace {
+    this.#writtenBy ??= name
+    return new ConnectorTrace(tracer, name, this.#writtenBy === name)
   }
 
   /** Subscribes a prepared worker and records it as running. */

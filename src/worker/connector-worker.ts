@@ -288,7 +288,12 @@ export class ConnectorWorker {
         // Should a stage throw, the dead letter keeps the raw record, never an event that skipped privacy.
         event = undefined
         let droppedBy: StageName | undefined
-        const onDrop = tracedId ? (stage: StageName) => this.#filtered((droppedBy = stage)) : this.#filtered
+        const onDrop = tracedId
+          ? (stage: StageName) => {
+              droppedBy = stage
+              this.#filtered(stage)
+            }
+          : this.#filtered
         // The event was just decoded for this worker alone: the pipeline may change it in place.
         const kept = pipeline.run(decoded, onDrop, true)
         if (kept === null) return this.#skip(ticket, tracedId, droppedBy ?? 'pipeline')

@@ -1,6 +1,7 @@
 import type { EventTrace, TraceStage } from './trace-stages.ts'
 
-function describe(stage: TraceStage): string {
+/** One stage in words; the CLI and the console both show it. */
+export function describeStage(stage: TraceStage): string {
   switch (stage.stage) {
     case 'received':
       return `received from source ${stage.source} as ${stage.format} on node ${stage.node}`
@@ -28,7 +29,7 @@ export function traceTimeline(trace: EventTrace): string {
   const lines = trace.stages.map((stage) => {
     const clock = new Date(stage.at).toISOString().slice(11, 23)
     const since = `+${stage.at - first} ms`.padStart(10)
-    return `${clock} ${since}  ${describe(stage)}`
+    return `${clock} ${since}  ${describeStage(stage)}`
   })
   return [`event ${trace.event_id}`, ...lines].join('\n')
 }

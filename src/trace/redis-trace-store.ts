@@ -4,38 +4,33 @@ import type { TraceStore } from './trace-store.ts'
 
 const key = (eventId: string) => `fw:trace:${eventId}`
 
-// One script call per flush, not commands per event per stage: the client's per-command cost is what
-// showed in the ingest benchmark (see redis-dedupe-store.ts). ARGV: max stages, then per key its TTL,
-// its keep time (0: none), its stage count and the stages. EXPIRE NX/GT need Redis 7.
+// One script call per flush with one JSON argument, not commands (or arguments) per event per stage: the
+// client's per-command and per-argument cost is what showed in the ingest benchmark (bench/README.md).
+// The payload: [[key, ttl, keep (0: none), [stage, ...]], ...]. EXPIRE NX/GT need Redis 7. cjson encodes
+// numbers with 14 significant digits, enough for epoch milliseconds.
 const WRITE = `
 local max = tonumber(ARGV[1])
-local a = 2
-for _, k in ipairs(KEYS) do
-  local ttl, keep, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
-  local room = math.min(n, max - redis.call('LLEN', k))
-  if room > 0 then redis.call('RPUSH', k, unpack(ARGV, a, a + room - 1)) end
-  a = a + n
-  redis.call('EXPIRE', k, ttl, 'NX')
-  if keep > 0 then redis.call('EXPIRE', k, keep, 'GT') end
+for _, w in ipairs(cjson.decode(ARGV[2])) do
+  local k, stages = w[1], w[4]
+  local length = 0
+  for _, stage in ipairs(stages) do length = redis.call('RPUSH', k, cjson.encode(stage)) end
+  if length > max then redis.call('LTRIM', k, 0, max - 1) end
+  redis.call('EXPIRE', k, w[2], 'NX')
+  if w[3] > 0 then redis.call('EXPIRE', k, w[3], 'GT') end
 end
-return #KEYS`
+return 0`
 
 type TraceRedis = Redis & { fwTraceWrite(...args: (string | number)[]): Promise<number> }
 
 /** Traces shared by the ingest and every worker process: one list of JSON stages per event. */
 export function redisTraceStore(redis: Redis, maxStages: number): TraceStore {
-  redis.defineCommand('fwTraceWrite', { lua: WRITE })
+  redis.defineCommand('fwTraceWrite', { lua: WRITE, numberOfKeys: 0 })
   const client = redis as TraceRedis
   return {
     async write(writes) {
       if (writes.length === 0) return
-      const args: (string | number)[] = [writes.length, ...writes.map((w) => key(w.eventId)), maxStages]
-      for (const { stages, ttlSeconds, keepSeconds } of writes) {
-        args.push(ttlSeconds, keepSeconds, stages.length)
-        for (const stage of stages) args.push(JSON.stringify(stage))
-      }
-      await client.fwTraceWrite(...args)
+      const payload = writes.map((w) => [key(w.eventId), w.ttlSeconds, w.keepSeconds, w.stages])
+      await client.fwTraceWrite(maxStages, JSON.stringify(payload))
     },
     async read(eventId) {
       const items = await redis.lrange(key(eventId), 0, -1)

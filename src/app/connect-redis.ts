@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 export function connectRedis(url: string, log: Logger): Redis | undefined {
   if (!url) return undefined
   const redis = new Redis(url, {
-    // Fail fast while Redis is down: ingest then accepts without dedupe instead of queueing commands.
+    // Fail fast while Redis is down: dedupe, caps and traces go on without it instead of queueing commands.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 250,

@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { Agent } from 'undici'
+import { connectRedis } from '../app/connect-redis.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { ConnectorConfig, FramewireConfig } from '../config/types.ts'
 import { type CompiledPipeline, compilePipeline } from '../pipeline/compile-pipeline.ts'
@@ -200,15 +201,8 @@ export class WorkerGroup {
 
   async #capRedis(url: string): Promise<Redis> {
     if (this.#redis) return this.#redis
-    const redis = new Redis(url, {
-      // Fail fast while Redis is down: caps then fail open instead of queueing commands.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 250,
-      connectTimeout: 1000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    })
-    redis.on('error', (err) => this.options.logger.warn({ err: err.message }, 'cap redis error'))
+    // Fails fast while Redis is down: caps then fail open instead of queueing commands.
+    const redis = connectRedis(url, this.options.logger.child({ component: 'cap' })) as Redis
     this.#redis = redis
     // Give the connection a moment, so the first events are capped rather than let through.
     await new Promise<void>((resolve) => {

@@ -112,6 +112,28 @@ export const codes = {
     503,
   ),
 
+  // The trace route: GET /v1/events/:event_id/trace.
+  FW_ERR_TRACE_UNAUTHORIZED: createError<'FW_ERR_TRACE_UNAUTHORIZED', 401, []>(
+    'FW_ERR_TRACE_UNAUTHORIZED',
+    'traces need the console token: send Authorization: Bearer <console token> (or open them from the console)',
+    401,
+  ),
+  FW_ERR_TRACE_INVALID_EVENT_ID: createError<'FW_ERR_TRACE_INVALID_EVENT_ID', 400, [string]>(
+    'FW_ERR_TRACE_INVALID_EVENT_ID',
+    'event_id "%s" is not a UUID; ask for the trace of an event_id as the player sent it',
+    400,
+  ),
+  FW_ERR_TRACE_SAMPLED_OUT: createError<'FW_ERR_TRACE_SAMPLED_OUT', 404, [string, string]>(
+    'FW_ERR_TRACE_SAMPLED_OUT',
+    'event %s is not traced: %s',
+    404,
+  ),
+  FW_ERR_TRACE_NOT_FOUND: createError<'FW_ERR_TRACE_NOT_FOUND', 404, [string, string]>(
+    'FW_ERR_TRACE_NOT_FOUND',
+    'no trace stored for event %s, which sampling traces: %s',
+    404,
+  ),
+
   // The CLI: no HTTP status; `framewire` prints `<code>: <message>` and exits with CLI_EXIT_CODES or 1.
   FW_ERR_CLI_CONFIG_INVALID: createError<'FW_ERR_CLI_CONFIG_INVALID', [string]>(
     'FW_ERR_CLI_CONFIG_INVALID',
@@ -140,6 +162,14 @@ export const codes = {
   FW_ERR_CLI_KAFKA_START_FAILED: createError<'FW_ERR_CLI_KAFKA_START_FAILED', [string]>(
     'FW_ERR_CLI_KAFKA_START_FAILED',
     'the local Kafka broker did not start: %s; free the port or pick another with --port',
+  ),
+  FW_ERR_CLI_TRACE_UNREACHABLE: createError<'FW_ERR_CLI_TRACE_UNREACHABLE', [string, string]>(
+    'FW_ERR_CLI_TRACE_UNREACHABLE',
+    'cannot reach the ingest at %s (%s); pass its address with --url or the config with -c',
+  ),
+  FW_ERR_CLI_TRACE_REFUSED: createError<'FW_ERR_CLI_TRACE_REFUSED', [string, string]>(
+    'FW_ERR_CLI_TRACE_REFUSED',
+    'the ingest answered %s: %s',
   ),
 } as const
 

@@ -28,5 +28,6 @@ export const integrationFiles = [
   'test/observability/alert-rules.test.ts',
   'test/pipeline/cap-gate.test.ts',
   'test/pipeline/rate-cap.test.ts',
+  'test/trace/trace-store.test.ts',
   'test/worker/connector-worker.kafka.test.ts',
 ]

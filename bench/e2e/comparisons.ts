@@ -1,4 +1,5 @@
 import { ratio } from '../lib/numbers.ts'
+import { type TraceRunFigures, traceCost } from '../lib/trace-cost.ts'
 import type { ConnectorFigures, WindowFigures } from './figures.ts'
 import { SINK_NAMES, type SinkName } from './sink-protocol.ts'
 
@@ -10,6 +11,19 @@ export interface Runs {
   healthy: Map<number, WindowFigures>
   hanging: Map<number, WindowFigures>
   embedded: Map<number, WindowFigures>
+  /** With --trace all: the healthy run at the first rate again, tracing every event. */
+  traced: Map<number, WindowFigures>
+}
+
+/** Events delivered per second (the mean over the connectors) and Framewire's CPU per delivered event. */
+function traceFigures(f: WindowFigures): TraceRunFigures {
+  const perSecond =
+    SINK_NAMES.reduce((sum, n) => sum + f.connectors[n].delivered_per_s, 0) / SINK_NAMES.length
+  const cores = f.cpu_cores_used.framewire
+  return {
+    events_per_s: Math.round(perSecond),
+    cpu_us_per_event: cores === null || perSecond === 0 ? null : Math.round((cores * 1e6) / perSecond),
+  }
 }
 
 type Figure = (c: ConnectorFigures) => number | null
@@ -75,6 +89,15 @@ export function ratios(runs: Runs, rates: number[], hang: SinkName) {
           { p99_exact: p99Exact, p99_histogram: p99Histogram, p50_exact: p50Exact, max_exact: maxExact },
           {},
         ),
+      ]),
+    ),
+    ...Object.fromEntries(
+      [...runs.traced].map(([rate, f]) => [
+        `traced_vs_off_at_${rate}`,
+        {
+          ...traceCost(traceFigures(healthyAt(rate)), traceFigures(f)),
+          p99_exact: compare(f, healthyAt(rate), SINK_NAMES, { p99_exact: p99Exact }, {}),
+        },
       ]),
     ),
     ...Object.fromEntries(

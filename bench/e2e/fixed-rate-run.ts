@@ -39,15 +39,16 @@ export async function fixedRateRun(
   sinks: Sinks,
   generator: BatchGenerator,
   bus: BusType = 'kafka',
+  trace: 'all' | 'off' = 'off',
 ): Promise<WindowFigures> {
   const { warmupS, durationS, connectWaitS, settleMaxS } = ctx.options
   log(
-    `${label}: ${rate} events/s on the ${bus} bus${hanging ? `, ${hanging} hanging` : ''}, ${warmupS} s warm-up + ${durationS} s`,
+    `${label}: ${rate} events/s on the ${bus} bus${hanging ? `, ${hanging} hanging` : ''}${trace === 'all' ? ', tracing all events' : ''}, ${warmupS} s warm-up + ${durationS} s`,
   )
   const othersBefore = await waitOthersQuietFor(ctx, sinks)
   sinks.hang(hanging)
   sinks.clear()
-  const fw = await startFramewire(ctx, label, sinks, bus)
+  const fw = await startFramewire(ctx, label, sinks, bus, trace)
   let load: FixedRateLoad | undefined
   try {
     load = startFixedRate(loadOptions(ctx, fw, rate, generator))

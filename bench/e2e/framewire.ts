@@ -43,6 +43,7 @@ export async function startFramewire(
   label: string,
   sinks: Sinks,
   bus: BusType,
+  trace: 'all' | 'off' = 'off',
 ): Promise<Framewire> {
   const { workDir } = ctx.run
   const port = await freePort()
@@ -68,6 +69,7 @@ export async function startFramewire(
       dlq_prefix: `fw.dlq.${ctx.marker}-${label}.`,
     },
     redis: { url: ctx.options.redis },
+    trace: { sampling: trace },
     sources: [{ name: 'bench', write_key: ctx.writeKey }],
     connectors: SINK_NAMES.map((name) => ({ name, type: name, settings: settings[name] })),
   }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { COMMON_FLAGS, commonOptions } from '../lib/flags.ts'
 import { positive } from '../lib/numbers.ts'
 import { ROOT } from '../lib/run-bench.ts'
+import { TRACE_FLAG, traceOption } from '../lib/trace-cost.ts'
 import { SINK_NAMES, type SinkName } from './sink-protocol.ts'
 
 /** The end-to-end bench's command line (bench/README.md has the table), checked and with defaults filled in. */
@@ -12,6 +13,8 @@ export function parseOptions() {
   const { values: flags } = parseArgs({
     options: {
       ...COMMON_FLAGS,
+      /** all: after the healthy run at the first rate, the same run with trace.sampling all, compared as a ratio. */
+      ...TRACE_FLAG,
       /** 10 s per rate, 5 s per step, 5 s warm-up, no waiting for a quiet machine; results go to a temp file. */
       quick: { type: 'boolean', default: false },
       /** Fixed rates measured in full, events/s; the first is the baseline of the p99 ratios. */
@@ -103,6 +106,7 @@ export function parseOptions() {
     waitLoad: positive('wait-load', flags['wait-load']),
     waitMaxS: Number(flags['wait-max'] ?? (quick ? '0' : '600')),
     waitQuietS: Number(flags['wait-quiet'] ?? (quick ? '0' : '60')),
+    trace: traceOption(flags.trace),
     ...commonOptions(flags),
     out:
       flags.out ??

@@ -101,6 +101,7 @@ export function e2eResults(ctx: E2eContext, inv: Invocation, runs: Runs, stairs:
       hang: o.hang,
       hang_rates: o.hangRates,
       embedded_rates: o.embeddedRates,
+      trace: o.trace,
       phases: o.phases,
       per_connection_rate: o.perConnectionRate,
       connect_wait_s: o.connectWaitS,
@@ -122,10 +123,12 @@ export function e2eResults(ctx: E2eContext, inv: Invocation, runs: Runs, stairs:
       amplitude_rebuild: inv.rebuild,
     },
     runs: Object.fromEntries(
-      [...runs.healthy.values(), ...runs.hanging.values(), ...runs.embedded.values()].map((f) => [
-        f.label,
-        f,
-      ]),
+      [
+        ...runs.healthy.values(),
+        ...runs.hanging.values(),
+        ...runs.embedded.values(),
+        ...runs.traced.values(),
+      ].map((f) => [f.label, f]),
     ),
     staircase: stairs,
   }

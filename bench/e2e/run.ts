@@ -53,13 +53,18 @@ async function main() {
   const sinks = await startSinks(run.workDir, rebuild)
   const sinksAffinity = affinityOf(sinks.pid)
 
-  const runs: Runs = { healthy: new Map(), hanging: new Map(), embedded: new Map() }
+  const runs: Runs = { healthy: new Map(), hanging: new Map(), embedded: new Map(), traced: new Map() }
   const { hang } = options
   for (const rate of options.rates) {
     runs.healthy.set(rate, await fixedRateRun(ctx, `healthy-${rate}`, rate, null, sinks, generator))
     // Right after the healthy run at the same rate, so the two see the same machine.
     if (options.hangRates.includes(rate))
       runs.hanging.set(rate, await fixedRateRun(ctx, `hanging-${hang}-${rate}`, rate, hang, sinks, generator))
+    if (options.trace === 'all' && rate === options.rates[0])
+      runs.traced.set(
+        rate,
+        await fixedRateRun(ctx, `traced-${rate}`, rate, null, sinks, generator, 'kafka', 'all'),
+      )
     if (options.embeddedRates.includes(rate))
       runs.embedded.set(
         rate,

@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util'
 import { COMMON_FLAGS, commonOptions } from '../lib/flags.ts'
 import { positive } from '../lib/numbers.ts'
 import { ROOT } from '../lib/run-bench.ts'
+import { TRACE_FLAG, traceOption } from '../lib/trace-cost.ts'
 
 /** The ingest bench's command line (bench/README.md has the table), checked and with defaults filled in. */
 export function parseOptions() {
   const { values: flags } = parseArgs({
     options: {
       ...COMMON_FLAGS,
+      /** all: a second Kafka run with trace.sampling all, reported as a ratio to the main run (tracing off). */
+      ...TRACE_FLAG,
       connections: { type: 'string', default: '50' },
       duration: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '5' },
@@ -46,6 +49,7 @@ export function parseOptions() {
       .filter((s) => s.trim() !== '')
       .map(lingerMs),
     sweepNoRedis: flags['sweep-no-redis'],
+    trace: traceOption(flags.trace),
     ceilingBodies,
     waitQuietS: Number(flags['wait-quiet']),
     ...commonOptions(flags),

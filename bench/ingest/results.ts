@@ -3,6 +3,7 @@ import { ratio } from '../lib/numbers.ts'
 import { LOADGEN_CPU, SERVER_CPU } from '../lib/pinning.ts'
 import { affinityOf, loadAverage } from '../lib/proc.ts'
 import { machineSection } from '../lib/results.ts'
+import { traceCost } from '../lib/trace-cost.ts'
 import { eventMix } from '../lib/workload.ts'
 import type { IngestContext } from './context.ts'
 import type { ServerFigures } from './measure.ts'
@@ -18,6 +19,8 @@ export interface Measured {
   embedded: FramewireFigures
   /** The --sweep-* runs. */
   investigation: FramewireFigures[]
+  /** With --trace all: the main run again with trace.sampling all. */
+  traced?: FramewireFigures | undefined
 }
 
 /** A run ÷ the ceiling; cpu_per_event the other way round (ceiling CPU per event ÷ the run's). */
@@ -28,10 +31,15 @@ const vsCeiling = (ceiling: ServerFigures) => (f: ServerFigures) => ({
   cpu_per_event: ratio(ceiling.server_cpu_us_per_event, f.server_cpu_us_per_event, 3),
 })
 
+const traceFigures = (f: ServerFigures) => ({
+  events_per_s: f.load.events_per_s,
+  cpu_us_per_event: f.server_cpu_us_per_event,
+})
+
 export function ingestResults(
   ctx: IngestContext,
   generator: BatchGenerator,
-  { ceiling, framewire, embedded, investigation }: Measured,
+  { ceiling, framewire, embedded, investigation, traced }: Measured,
 ) {
   const o = ctx.options
   const ratios = vsCeiling(ceiling)
@@ -63,6 +71,7 @@ export function ingestResults(
       linger_ms: o.mainLinger ?? DEFAULT_LINGER_MS,
       sweep_linger: o.sweepLingers,
       sweep_no_redis: o.sweepNoRedis,
+      trace: o.trace,
       ceiling_bodies: o.ceilingBodies,
       wait_quiet_s: o.waitQuietS,
       brokers: o.brokers,
@@ -90,6 +99,7 @@ export function ingestResults(
       cpu_per_event_vs_kafka: ratio(framewire.server_cpu_us_per_event, embedded.server_cpu_us_per_event),
       vs_ceiling: ratios(embedded),
     },
+    ...(traced ? { trace_cost: traceCost(traceFigures(framewire), traceFigures(traced)) } : {}),
     ...(investigation.length > 0
       ? { investigation: summariseInvestigation(framewire, investigation, ratios) }
       : {}),

@@ -12,6 +12,7 @@ import { log } from '../lib/log.ts'
 import { LOADGEN_CPU, SERVER_CPU } from '../lib/pinning.ts'
 import { writeResults } from '../lib/results.ts'
 import { newRun, runBench } from '../lib/run-bench.ts'
+import { traceCostLine } from '../lib/trace-cost.ts'
 import { checkBatches } from '../lib/workload.ts'
 import type { IngestContext } from './context.ts'
 import type { ServerFigures } from './measure.ts'
@@ -67,6 +68,16 @@ async function main() {
     generator,
   )
   summary('framewire on the embedded bus', embedded)
+  // Right after the main run, with only trace.sampling changed: the two are compared as a ratio.
+  const traced =
+    options.trace === 'all'
+      ? await runFramewire(
+          ctx,
+          { label: 'traced', lingerMs: mainLinger, redis: true, bus: 'kafka', trace: 'all' },
+          generator,
+        )
+      : undefined
+  if (traced) summary('framewire tracing all events', traced)
 
   const investigation: FramewireFigures[] = []
   for (const linger of options.sweepLingers) {
@@ -93,11 +104,12 @@ async function main() {
     await admin.disconnect()
   }
 
-  const results = ingestResults(ctx, generator, { ceiling, framewire, embedded, investigation })
+  const results = ingestResults(ctx, generator, { ceiling, framewire, embedded, investigation, traced })
   log(
     `\nframewire / ceiling: events/s ${results.ratios.events_per_s}, p99 ${results.ratios.p99_latency}x; ` +
       `goal (>= ${GOAL_RATIO}) ${results.goal.met ? 'met' : 'NOT met'}`,
   )
+  if (results.trace_cost) log(traceCostLine(results.trace_cost))
   writeResults(options.out, results)
 }
 

@@ -58,6 +58,8 @@ export interface FramewireVariant {
   lingerMs?: number | undefined
   redis: boolean
   bus: 'kafka' | 'embedded'
+  /** trace.sampling of the run; off when not given. */
+  trace?: 'all'
 }
 
 export interface FramewireFigures extends ServerFigures {
@@ -66,6 +68,7 @@ export interface FramewireFigures extends ServerFigures {
     linger_is_default: boolean
     redis_dedupe: boolean
     bus: FramewireVariant['bus']
+    trace: 'all' | 'off'
     topic: string
   }
 }
@@ -96,6 +99,7 @@ export async function runFramewire(
     topics: { events: topic, invalid: `fw.invalid.${ctx.marker}${variant.label}` },
     ...(variant.lingerMs === undefined ? {} : { produce: { linger_ms: variant.lingerMs } }),
     redis: { url: variant.redis ? ctx.options.redis : '' },
+    ...(variant.trace ? { trace: { sampling: variant.trace } } : {}),
     sources: [{ name: 'bench', write_key: ctx.writeKey }],
   }
   const configFile = join(workDir, `framewire-${variant.label}.yaml`)
@@ -111,6 +115,7 @@ export async function runFramewire(
       linger_is_default: variant.lingerMs === undefined,
       redis_dedupe: variant.redis,
       bus: variant.bus,
+      trace: variant.trace ?? 'off',
       topic,
     },
   }

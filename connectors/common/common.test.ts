@@ -1,6 +1,5 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { sendPrechecked } from '../../src/worker/http-connector.ts'
 import { makeEvent } from '../../test/fixtures/events.ts'
 import { compress } from './compression.ts'
 import { eventTimeMs, group, integerMs, msToSeconds, nonEmptyString } from './event-fields.ts'

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Bus } from '../bus/bus.ts'
 import { CoalescingAppender } from '../bus/coalescing-appender.ts'
@@ -13,6 +13,9 @@ import { memoryDedupeStore } from '../ingest/memory-dedupe-store.ts'
 import { ingestMetrics } from '../ingest/metrics.ts'
 import { redisDedupeStore } from '../ingest/redis-dedupe-store.ts'
 import { SourceRegistry } from '../ingest/sources.ts'
+import { registerTraceRoutes } from '../trace/trace-route.ts'
+import type { Tracer } from '../trace/tracer.ts'
+import { connectRedis } from './connect-redis.ts'
 
 export interface RunningIngest {
   /** host:port the server listens on. */
@@ -25,20 +28,6 @@ export interface RunningIngest {
    * stops accepting and waits for requests in flight and their produce acks.
    */
   stop(): Promise<void>
-}
-
-function connectRedis(url: string, log: Logger): Redis | undefined {
-  if (!url) return undefined
-  const redis = new Redis(url, {
-    // Fail fast while Redis is down: ingest then accepts without dedupe instead of queueing commands.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 250,
-    connectTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  })
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
-  return redis
 }
 
 /** Gives Redis a moment at start-up, so the first requests are deduped; a Redis that is down does not block. */
@@ -57,6 +46,7 @@ export async function startIngest(
   bus: Bus,
   logger: Logger,
   moreReady?: () => Record<string, string>,
+  tracer?: Tracer,
 ): Promise<RunningIngest> {
   let draining = false
   const redis = connectRedis(config.redis.url, logger)
@@ -82,6 +72,7 @@ export async function startIngest(
       config.redis.pending_ttl_seconds,
     ),
     appender,
+    ...(tracer ? { tracer } : {}),
     // Without the bus nothing can be accepted; without Redis ingest still accepts (no dedupe), so it stays ready.
     async checkReady() {
       if (draining) throw new Error('shutting down: draining connections')
@@ -102,6 +93,9 @@ export async function startIngest(
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close')
   })
+  // Registered with tracing off too, so a request learns that rather than a bare 404.
+  if (tracer)
+    registerTraceRoutes(app, { tracer, token: consoleService?.token ?? (config.console.token || undefined) })
   await app.listen({ host: config.ingest.host, port: config.ingest.port })
   const info = app.server.address()
   const address = typeof info === 'object' && info ? `${info.address}:${info.port}` : String(info)

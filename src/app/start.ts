@@ -3,6 +3,7 @@ import { connectorTypes } from '../../connectors/index.ts'
 import type { Bus } from '../bus/bus.ts'
 import { createBus, topicSpec } from '../bus/create-bus.ts'
 import type { FramewireConfig } from '../config/types.ts'
+import { startTracer } from '../trace/start-tracer.ts'
 import { startWorkers, type WorkerGroup } from '../worker/worker-group.ts'
 import { replicationCheck } from './check-replication.ts'
 import { type RunningIngest, startIngest } from './start-ingest.ts'
@@ -33,12 +34,16 @@ export async function startFramewire(config: FramewireConfig, role: Role, logger
       await bus.close()
       throw err
     })
+  const tracing = startTracer(config, logger)
+  const { tracer } = tracing
   const workers =
-    role === 'ingest' ? undefined : await startWorkers({ config, bus, logger, connectors: connectorTypes })
+    role === 'ingest'
+      ? undefined
+      : await startWorkers({ config, bus, logger, connectors: connectorTypes, tracer })
   const ingest =
     role === 'worker'
       ? undefined
-      : await startIngest(config, bus, logger, workers ? () => workers.checkJoined() : undefined)
+      : await startIngest(config, bus, logger, workers ? () => workers.checkJoined() : undefined, tracer)
   const ops = workers && !ingest ? await startOpsServer(config, bus, workers, logger) : undefined
   return {
     bus,
@@ -48,6 +53,7 @@ export async function startFramewire(config: FramewireConfig, role: Role, logger
       await ops?.close()
       await ingest?.stop()
       await workers?.stop()
+      await tracing.stop()
       await bus.close()
     },
   }

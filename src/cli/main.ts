@@ -9,6 +9,7 @@ import { registerConfigCommands } from './config-command.ts'
 import { registerDevCommands } from './dev-command.ts'
 import { registerDlqCommands } from './dlq-command.ts'
 import { registerKafkaCommands } from './kafka-command.ts'
+import { registerTraceCommand } from './trace-command.ts'
 
 const program = new Command('framewire').description('Video-player telemetry pipeline').showHelpAfterError()
 
@@ -42,6 +43,7 @@ registerKafkaCommands(program)
 registerDlqCommands(program)
 registerConfigCommands(program)
 registerDevCommands(program)
+registerTraceCommand(program)
 
 try {
   await program.parseAsync()

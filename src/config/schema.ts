@@ -411,6 +411,46 @@ const Console = Type.Object(
   { additionalProperties: false, description: 'The live event console at /console on the ingest port.' },
 )
 
+const Trace = Type.Object(
+  {
+    sampling: Default(
+      StringEnum(['off', 'all', 'share', 'failed'] as const, {
+        description:
+          'Which events get a trace: none, all, a share (`share`, by a hash of event_id, so every process agrees) or only those a connector failed to deliver.',
+      }),
+      'off',
+    ),
+    share: Default(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'With sampling: share, the share of events traced.',
+      }),
+      0.01,
+    ),
+    ttl_seconds: Default(PositiveInt('How long a trace is kept (Redis and in-process).'), 86_400),
+    failed_window_seconds: Default(
+      PositiveInt(
+        'With sampling: failed, how long the trace of an event with no failure is kept; a failure keeps it for ttl_seconds.',
+      ),
+      600,
+    ),
+    max_events: Default(
+      PositiveInt('In-process store: traces kept (about 1 KB each); the least recently written go first.'),
+      10_000,
+    ),
+    max_stages: Default(
+      PositiveInt('Stages kept per event; later ones are dropped.', { maximum: 1000 }),
+      100,
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Per-event traces at GET /v1/events/:event_id/trace (console token). Stored in Redis on the kafka bus with a redis.url, else in this process.',
+  },
+)
+
 const Kafka = Type.Object(
   {
     brokers: Default(
@@ -503,6 +543,7 @@ export const configSchema = Type.Object(
     worker: Default(Worker, {}),
     bus: Default(Bus, {}),
     console: Default(Console, {}),
+    trace: Default(Trace, {}),
     kafka: Default(Kafka, {}),
     topics: Default(Topics, {}),
     produce: Default(Produce, {}),

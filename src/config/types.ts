@@ -28,6 +28,7 @@ export type PipelineSegment = NonNullable<ConnectorConfig['segments']>[number]
 export type FilterScalar = string | number | boolean | null
 export type IngestConfig = Loaded['ingest']
 export type WorkerProcessConfig = Loaded['worker']
+export type TraceConfig = Loaded['trace']
 export type BusConfig = Loaded['bus']
 export type ConsoleConfig = Loaded['console']
 export type KafkaConfig = Loaded['kafka']

@@ -5,6 +5,8 @@ import type { TopicsConfig } from '../config/types.ts'
 import type { EventValidator, ValidationIssue } from '../dictionary/event-validator.ts'
 import { codes, withIssues } from '../errors.ts'
 import type { PlayerEvent } from '../event.ts'
+import { traceReceived } from '../trace/ingest-trace.ts'
+import type { Tracer } from '../trace/tracer.ts'
 import type { EventDedupe } from './dedupe.ts'
 import { enrich, type RequestFacts } from './enrich.ts'
 import { ingestMetrics } from './metrics.ts'
@@ -29,6 +31,8 @@ export interface AcceptDeps {
   produceTimeoutMs: number
   maxEvents: number
   log: Logger
+  /** Adds the `received` stage of sampled events, once the bus has them. */
+  tracer?: Tracer
 }
 
 class ProduceTimeout extends Error {}
@@ -126,6 +130,7 @@ export async function acceptEvents(body: unknown, facts: RequestFacts, deps: Acc
     clearTimeout(timer)
   }
   await settled
+  traceReceived(deps.tracer, toWrite, facts)
 
   ingestMetrics.accepted.inc({ source: facts.source }, toWrite.length)
   if (duplicates > 0) ingestMetrics.duplicates.inc({ source: facts.source }, duplicates)

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { FramewireConfig } from '../config/types.ts'
 import { codes } from '../errors.ts'
 import { registerOpsRoutes } from '../observability/ops-routes.ts'
+import { wireFormat } from '../trace/ingest-trace.ts'
 import { type AcceptDeps, acceptEvents } from './accept-events.ts'
 import { answerErrors } from './error-answers.ts'
 import type { IngestRejection } from './ingest-rejection.ts'
@@ -110,6 +111,7 @@ export async function buildIngestApp(deps: IngestAppDeps): Promise<FastifyInstan
         node: config.node_id,
         ip: request.ip,
         userAgent: request.headers['user-agent'],
+        format: wireFormat(request.headers['content-type'], request.headers['content-encoding']),
       },
       {
         ...deps,

@@ -8,6 +8,8 @@ export interface RequestFacts {
   node: string
   ip: string
   userAgent: string | undefined
+  /** The wire format (media type, content encoding), for traces; not part of the event. */
+  format?: string
 }
 
 /**

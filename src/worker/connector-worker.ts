@@ -5,6 +5,7 @@ import type { ConnectorConfig } from '../config/types.ts'
 import type { EnrichedEvent } from '../event.ts'
 import type { CompiledPipeline, StageName } from '../pipeline/compile-pipeline.ts'
 import { type PipelineMetrics, pipelineMetrics } from '../pipeline/metrics.ts'
+import type { ConnectorTrace } from '../trace/connector-trace.ts'
 import { Batcher, effectiveLimits } from './batcher.ts'
 import { BufferLimit } from './buffer-limit.ts'
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.ts'
@@ -53,6 +54,8 @@ export interface ConnectorWorkerOptions {
   pipeline?: CompiledPipeline
   /** How often a paused connector probes when the destination named no window (default 30 s). */
   probeMs?: number
+  /** Adds this connector's stages to the traces of sampled events. */
+  trace?: ConnectorTrace
 }
 
 interface Source {
@@ -71,6 +74,15 @@ interface WorkItem {
   firstAttemptAt: number
   lastAttemptAt: number
   lastFailure?: { error: string; status?: number; body?: string }
+  /** The event_id the record's trace is under, when it is sampled for one. */
+  tracedId: string | undefined
+}
+
+/** A record on its way to the dead-letter topic, with the id of its trace when sampled. */
+interface DeadLetterItem {
+  ticket: Ticket
+  entry: DeadLetterEntry
+  tracedId?: string | undefined
 }
 
 const decodeJson = (record: ConsumedRecord): EnrichedEvent => JSON.parse(record.value.toString('utf8'))
@@ -267,24 +279,36 @@ export class ConnectorWorker {
     if (this.#state !== 'running') return this.#buffer.release()
     const source = { topic: record.topic, partition: record.partition, offset: record.offset }
     const ticket = this.#tracker.track(record.topic, record.partition, record.offset, record.timestamp)
-    const { connector, pipeline } = this.#options
+    const { connector, pipeline, trace } = this.#options
     let event: EnrichedEvent | undefined
+    let tracedId: string | undefined
     try {
       event = (this.#options.decode ?? decodeJson)(record)
+      if (trace?.sampled(event.event_id)) {
+        tracedId = event.event_id
+        trace.written(tracedId, record)
+      }
       if (pipeline) {
         const decoded = event
         // Should a stage throw, the dead letter keeps the raw record, never an event that skipped privacy.
         event = undefined
+        let droppedBy: StageName | undefined
+        const onDrop = tracedId
+          ? (stage: StageName) => {
+              droppedBy = stage
+              this.#filtered(stage)
+            }
+          : this.#filtered
         // The event was just decoded for this worker alone: the pipeline may change it in place.
-        const kept = pipeline.run(decoded, this.#filtered, true)
-        if (kept === null) return this.#settle(ticket, 'skipped')
+        const kept = pipeline.run(decoded, onDrop, true)
+        if (kept === null) return this.#skip(ticket, tracedId, droppedBy ?? 'pipeline')
         if (pipeline.cap) {
           // With the `delay` action this waits for tokens: backpressure on the consumer, nothing dropped.
           const decision = await pipeline.cap.admit(kept, this.#abortWaits.signal)
           if (decision === 'stopped' || this.#state !== 'running') return this.#buffer.release()
           if (decision === 'drop') {
             this.#filtered('cap')
-            return this.#settle(ticket, 'skipped')
+            return this.#skip(ticket, tracedId, 'cap')
           }
         }
         event = kept
@@ -293,21 +317,35 @@ export class ConnectorWorker {
       const vendorRecord = connector.transform(event, this.#settings)
       if (vendorRecord === SKIP) {
         this.#metrics.skipped()
-        this.#settle(ticket, 'skipped')
-        return
+        return this.#skip(ticket, tracedId, 'transform')
       }
       const bytes = (connector.recordBytes ?? jsonBytes)(vendorRecord)
       const item = { record: vendorRecord, event, dedupeKey }
-      this.#batcher.add({ source, ticket, item, bytes, attempts: 0, firstAttemptAt: 0, lastAttemptAt: 0 })
+      this.#batcher.add({
+        source,
+        ticket,
+        item,
+        bytes,
+        attempts: 0,
+        firstAttemptAt: 0,
+        lastAttemptAt: 0,
+        tracedId,
+      })
     } catch (error) {
       this.#log.warn({ err: error, partition: record.partition, offset: record.offset }, 'transform failed')
       const entry = this.#entry('transform_error', source, { error: describe(error), attempts: 0 })
       if (event) entry.event = event
       else entry.raw = record.value.toString('utf8')
-      const written = this.#deadLetter([{ ticket, entry }])
+      const written = this.#deadLetter([{ ticket, entry, tracedId }])
       this.#pendingDeadLetters.add(written)
       void written.finally(() => this.#pendingDeadLetters.delete(written))
     }
+  }
+
+  /** Settles a record the pipeline or the connector dropped, saying by what in its trace. */
+  #skip(ticket: Ticket, tracedId: string | undefined, by: string): void {
+    if (tracedId) this.#options.trace?.filtered(tracedId, by)
+    this.#settle(ticket, 'skipped')
   }
 
   async #send(batch: WorkItem[]): Promise<void> {
@@ -396,25 +434,34 @@ export class ConnectorWorker {
   }
 
   async #handleOutcomes(batch: WorkItem[], outcomes: Outcome[], now: number): Promise<void> {
-    const dead: { ticket: Ticket; entry: DeadLetterEntry }[] = []
+    const dead: DeadLetterItem[] = []
     const retry: { work: WorkItem; afterMs: number | undefined }[] = []
     const held: WorkItem[] = []
+    const { trace } = this.#options
     outcomes.forEach((outcome, index) => {
       const work = batch[index] as WorkItem
+      const { tracedId } = work
+      if (tracedId) trace?.attempt(tracedId, work.attempts, outcome, now)
       switch (outcome.kind) {
         case 'delivered':
           this.#metrics.delivered(work.item.event.received_at, work.item.event.ts, now)
+          if (tracedId) trace?.delivered(tracedId, work.item.event.received_at, now)
           this.#settle(work.ticket, 'delivered')
           break
         case 'rejected':
           work.lastFailure = { error: outcome.reason, status: outcome.status, body: outcome.body }
-          dead.push({ ticket: work.ticket, entry: this.#workEntry('rejected', work) })
+          dead.push({
+            ticket: work.ticket,
+            entry: this.#workEntry('rejected', work),
+            tracedId: work.tracedId,
+          })
           break
         case 'retry':
           work.lastFailure = { error: outcome.reason, status: outcome.status }
           retry.push({ work, afterMs: outcome.afterMs })
           break
         case 'paused':
+          if (tracedId) trace?.paused(tracedId, outcome.cause, outcome.reason, now)
           held.push(work)
       }
     })
@@ -433,7 +480,12 @@ export class ConnectorWorker {
       let scheduled = 0
       for (const { work, afterMs } of retry) {
         const at = this.#policy.nextAttemptAt(work, delay, afterMs, now)
-        if (at === null) dead.push({ ticket: work.ticket, entry: this.#workEntry('retries_exhausted', work) })
+        if (at === null)
+          dead.push({
+            ticket: work.ticket,
+            entry: this.#workEntry('retries_exhausted', work),
+            tracedId: work.tracedId,
+          })
         // While stopping nothing is retried: the record stays uncommitted for the partition's next owner.
         else if (this.#state === 'running') {
           this.#retries.schedule(work, at)
@@ -446,7 +498,7 @@ export class ConnectorWorker {
   }
 
   /** Settles the records once the dead-letter topic has them; if it never does, they stay uncommitted. */
-  async #deadLetter(items: { ticket: Ticket; entry: DeadLetterEntry }[]): Promise<void> {
+  async #deadLetter(items: DeadLetterItem[]): Promise<void> {
     if (items.length === 0) return
     try {
       await this.#deadLetters.write(items.map(({ entry }) => entry))
@@ -455,8 +507,9 @@ export class ConnectorWorker {
       this.#buffer.release(items.length)
       return
     }
-    for (const { ticket, entry } of items) {
+    for (const { ticket, entry, tracedId } of items) {
       this.#metrics.deadLettered(entry.reason)
+      if (tracedId) this.#options.trace?.deadLettered(tracedId, entry.reason, entry.error)
       this.#settle(ticket, 'dead_lettered')
     }
   }

@@ -1,11 +1,14 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { Agent } from 'undici'
+import { connectRedis } from '../app/connect-redis.ts'
 import type { Bus } from '../bus/bus.ts'
 import type { ConnectorConfig, FramewireConfig } from '../config/types.ts'
 import { type CompiledPipeline, compilePipeline } from '../pipeline/compile-pipeline.ts'
 import { pipelineMetrics } from '../pipeline/metrics.ts'
 import { RedisTokenSource } from '../pipeline/rate-cap.ts'
+import { ConnectorTrace } from '../trace/connector-trace.ts'
+import type { Tracer } from '../trace/tracer.ts'
 import { type AnyConnector, ConnectorWorker, type WorkerState } from './connector-worker.ts'
 import { deadLetterTopic } from './dead-letter.ts'
 
@@ -19,6 +22,8 @@ export interface WorkerGroupOptions {
   connectors: Readonly<Record<string, AnyConnector>>
   /** How long stopping a worker waits for its batches in flight. */
   drainMs?: number
+  /** This process's tracer, shared with its ingest. */
+  tracer?: Tracer
 }
 
 export interface WorkerStatus {
@@ -66,6 +71,8 @@ export class WorkerGroup {
   readonly #workers = new Map<string, RunningWorker>()
   /** Shared by the caps of every connector of this process; connected when the first cap needs it. */
   #redis: Redis | undefined
+  /** The connector whose worker records each event's `written` stage: one per process, not one per connector. */
+  #writtenBy: string | undefined
 
   private readonly options: WorkerGroupOptions
   constructor(options: WorkerGroupOptions) {
@@ -88,6 +95,7 @@ export class WorkerGroup {
     if (!running) return
     await this.#stopOne(name)
     running.worker.removeMetrics()
+    if (this.#writtenBy === name) this.#writtenBy = undefined
   }
 
   /**
@@ -162,6 +170,7 @@ export class WorkerGroup {
         http: agent,
         logger: this.options.logger,
         pipeline,
+        ...(this.options.tracer ? { trace: this.#trace(this.options.tracer, config.name) } : {}),
       })
       await worker.open()
       return { worker, agent, config }
@@ -169,6 +178,11 @@ export class WorkerGroup {
       await discard(worker, agent)
       throw error
     }
+  }
+
+  #trace(tracer: Tracer, name: string): ConnectorTrace {
+    this.#writtenBy ??= name
+    return new ConnectorTrace(tracer, name, this.#writtenBy === name)
   }
 
   /** Subscribes a prepared worker and records it as running. */
@@ -199,15 +213,8 @@ export class WorkerGroup {
 
   async #capRedis(url: string): Promise<Redis> {
     if (this.#redis) return this.#redis
-    const redis = new Redis(url, {
-      // Fail fast while Redis is down: caps then fail open instead of queueing commands.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 250,
-      connectTimeout: 1000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    })
-    redis.on('error', (err) => this.options.logger.warn({ err: err.message }, 'cap redis error'))
+    // Fails fast while Redis is down: caps then fail open instead of queueing commands.
+    const redis = connectRedis(url, this.options.logger.child({ component: 'cap' })) as Redis
     this.#redis = redis
     // Give the connection a moment, so the first events are capped rather than let through.
     await new Promise<void>((resolve) => {

@@ -36,7 +36,10 @@ const pageErrors: string[] = []
 beforeAll(async () => {
   await buildConsole()
   standIns = await startStandIns()
-  pipeline = await startPipeline(testConfig(consoleYaml() + connectorsYaml(standIns), {}, 'embedded'), 'all')
+  pipeline = await startPipeline(
+    testConfig(`${consoleYaml()}trace: { sampling: all }\n${connectorsYaml(standIns)}`, {}, 'embedded'),
+    'all',
+  )
   // The console's bus reader is shared by every page: once one stream shows events, all do.
   const warmUp = await openStream(`${pipeline.url}/console/stream?token=${CONSOLE_TOKEN}`)
   await untilTailing(pipeline.url, warmUp)
@@ -133,6 +136,32 @@ describe('the console in headless Chromium', () => {
     expect(await page.locator('.connector .sparkline .rate').first().getAttribute('d')).toMatch(/^M[\d.,]+L/)
     await mkdir(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: `${ARTIFACTS}/console.png`, fullPage: false })
+  })
+
+  it("opens an event's trace when its row is clicked, and saves a screenshot", async () => {
+    const event = playerEvent('view_start', { view_id: randomUUID() })
+    const row = page.locator('#accepted li.item', { has: page.locator(`[data-value="${event.view_id}"]`) })
+    expect((await post(pipeline.url, [event])).status).toBe(202)
+    await row.waitFor({ timeout: 5000 })
+    // Every connector has its outcome (and the trace flushed) before the row is opened.
+    await page.waitForTimeout(1500)
+    await row.locator('summary time').click()
+    const stages = row.locator('.timeline li')
+    await row.locator('.timeline li[data-stage="dead_lettered"]').waitFor({ timeout: 5000 })
+    const texts = await stages.allTextContents()
+    expect(texts[0]).toMatch(/\+0 msreceived from source web as application\/json on node test-node$/)
+    expect(texts.filter((t) => t.includes('written to '))).toHaveLength(1)
+    for (const name of ['amplitude', 'webhook']) {
+      expect(texts.filter((t) => t.includes(`[${name}] attempt 1: delivered`))).toHaveLength(1)
+      expect(texts.filter((t) => t.includes(`[${name}] delivered`))).toHaveLength(1)
+    }
+    // The example event's ts is days old, past Datadog's 18 h: a rejection, then a dead letter.
+    expect(
+      texts.filter((t) => t.includes('[datadog] attempt 1: rejected: event older than 18 h')),
+    ).toHaveLength(1)
+    expect(texts.filter((t) => t.includes('[datadog] dead-lettered (rejected)'))).toHaveLength(1)
+    await row.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: `${ARTIFACTS}/trace.png`, fullPage: false })
 
     // Everything the page loaded came from the ingest itself: it works offline.
     expect(requested.filter((url) => !url.startsWith(pipeline.url))).toEqual([])

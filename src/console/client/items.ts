@@ -36,6 +36,8 @@ export function acceptedRow(item: AcceptedItem): HTMLLIElement {
         el('span', { class: 'muted', title: eventId }, `seq ${String(item.event.seq ?? '?')}`),
       ),
       json(item.event),
+      // Filled with the event's trace when the row is opened (trace-view.ts).
+      el('div', { class: 'trace', 'data-event-id': eventId }),
     ),
   )
 }

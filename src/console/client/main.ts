@@ -4,6 +4,7 @@ import type { ConsoleItem, StreamMessages } from '../protocol.ts'
 import { ConnectorPanel } from './connectors.ts'
 import { byId, el, prependCapped } from './dom.ts'
 import { acceptedRow, rejectedRow } from './items.ts'
+import { showTrace } from './trace-view.ts'
 
 const MAX_ACCEPTED_ROWS = 300
 const MAX_REJECTED_ROWS = 100
@@ -115,6 +116,16 @@ document.addEventListener('click', (e) => {
     target.dataset.value ?? ''
   connect()
 })
+// Opening an event row loads its trace; `toggle` does not bubble, so it is caught on the way down.
+document.addEventListener(
+  'toggle',
+  (e) => {
+    const details = e.target as HTMLDetailsElement
+    const trace = details.open ? details.querySelector<HTMLElement>(':scope > .trace') : null
+    if (trace) void showTrace(trace)
+  },
+  true,
+)
 pauseButton.addEventListener('click', () => {
   paused = !paused
   pauseButton.setAttribute('aria-pressed', String(paused))

@@ -1,25 +1,19 @@
-import type { ContractFixture } from '../../test/contract/fixture.ts'
-import { httpFaults, idsOfJsonRequests } from '../../test/contract/http-faults.ts'
+import { httpFixture, idsOfJsonRequests } from '../../test/contract/http-faults.ts'
 import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
 
 const API_KEY = 'contract-amplitude-key'
 
-const fixture: ContractFixture = {
-  async start() {
-    const s: AmplitudeStandIn = await startAmplitudeStandIn({ apiKey: API_KEY })
-    return {
-      settings: { api_key: API_KEY, server_url: s.endpoint },
-      ...httpFaults(s.script),
-      // A revoked key: Amplitude answers 400 "Invalid API key" (HTTP V2 doc, "Response format").
-      refuseCredentials: () => s.script.failNext(1, 400, { body: { code: 400, error: 'Invalid API key' } }),
-      requests: () => idsOfJsonRequests(s.received, (body) => body.events, 'insert_id'),
-      stored: async () => s.ingested.map((e) => e.insert_id as string),
-      partial: { fail: (ids) => s.invalidate(ids), failed: 'rejected' },
-      oversized: {
-        unsupported: 'the transform cuts every string to 1,024 characters, so no event exceeds 1 MB',
-      },
-      stop: () => s.close(),
-    }
-  },
-}
-export default fixture
+export default httpFixture(
+  () => startAmplitudeStandIn({ apiKey: API_KEY }),
+  (s) => ({
+    settings: { api_key: API_KEY, server_url: s.endpoint },
+    // A revoked key: Amplitude answers 400 "Invalid API key" (HTTP V2 doc, "Response format").
+    refuseCredentials: () => s.script.failNext(1, 400, { body: { code: 400, error: 'Invalid API key' } }),
+    requests: () => idsOfJsonRequests(s.received, (body) => body.events, 'insert_id'),
+    stored: async () => s.ingested.map((e) => e.insert_id as string),
+    partial: { fail: (ids) => s.invalidate(ids), failed: 'rejected' },
+    oversized: {
+      unsupported: 'the transform cuts every string to 1,024 characters, so no event exceeds 1 MB',
+    },
+  }),
+)

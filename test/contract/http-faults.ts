@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib'
 import type { RecordedRequest } from '../stand-ins/recorder.ts'
 import type { Script } from '../stand-ins/scripted.ts'
-import type { ContractTarget, SentRequest } from './fixture.ts'
+import type { ContractFixture, ContractTarget, SentRequest } from './fixture.ts'
 
 /** The faults every HTTP stand-in can play through its script: 429 + Retry-After, 503, a reset. */
 export function httpFaults(script: Script): Pick<ContractTarget, 'throttle' | 'unavailable' | 'reset'> {
@@ -43,4 +43,23 @@ export function idsOfJsonRequests(
       : []
     return { ids: ids.filter((id): id is string => typeof id === 'string') }
   })
+}
+
+/**
+ * A contract fixture on an HTTP stand-in: its script plays the common faults (which `target` may override),
+ * and the stand-in closes after the suite.
+ */
+export function httpFixture<S extends { script: Script; close(): Promise<void> }>(
+  start: () => Promise<S>,
+  target: (
+    s: S,
+  ) => Omit<ContractTarget, 'stop' | 'throttle' | 'unavailable' | 'reset'> &
+    Partial<Pick<ContractTarget, 'throttle' | 'unavailable' | 'reset'>>,
+): ContractFixture {
+  return {
+    async start() {
+      const s = await start()
+      return { ...httpFaults(s.script), ...target(s), stop: () => s.close() }
+    },
+  }
 }

@@ -176,9 +176,14 @@ describe('dashboards and alerts on a real Prometheus', () => {
       for (const panel of panelsOf(d))
         for (const target of panel.targets ?? []) {
           const what = `${d.title} / ${panel.title}: ${target.expr}`
-          const data = await started(prometheus).api<{ result: Sample[] }>('/api/v1/query', {
-            query: expand(target.expr),
-          })
+          const query = () =>
+            started(prometheus).api<{ result: Sample[] }>('/api/v1/query', { query: expand(target.expr) })
+          // Recording rules appear only after their first evaluation, which a loaded machine may delay.
+          let data = await query()
+          for (let tries = 0; data.result.length === 0 && tries < 20; tries++) {
+            await new Promise((r) => setTimeout(r, 500))
+            data = await query()
+          }
           expect(data.result.length, `${what} returned no series`).toBeGreaterThan(0)
           for (const label of legendLabels(target.legendFormat))
             for (const sample of data.result)

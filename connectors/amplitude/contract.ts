@@ -1,5 +1,5 @@
 import { httpFixture, idsOfJsonRequests } from '../../test/contract/http-faults.ts'
-import { type AmplitudeStandIn, startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
+import { startAmplitudeStandIn } from '../../test/stand-ins/amplitude.ts'
 
 const API_KEY = 'contract-amplitude-key'
 

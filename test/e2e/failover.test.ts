@@ -181,4 +181,4 @@ connectors:
   } finally {
     await load.stop()
   }
-}, 180_000)
+}, 300_000)

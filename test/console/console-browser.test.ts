@@ -144,7 +144,14 @@ describe('the console in headless Chromium', () => {
     expect((await post(pipeline.url, [event])).status).toBe(202)
     await row.waitFor({ timeout: 5000 })
     // Every connector has its outcome (and the trace flushed) before the row is opened.
-    await page.waitForTimeout(1500)
+    const traceUrl = `${pipeline.url}/v1/events/${event.event_id}/trace`
+    const complete = async () => {
+      const res = await fetch(traceUrl, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } })
+      const text = res.ok ? await res.text() : ''
+      // One dead letter (datadog) and two deliveries (amplitude, webhook).
+      return text.includes('"dead_lettered"') && text.split('"stage":"delivered"').length === 3
+    }
+    for (let tries = 0; !(await complete()) && tries < 60; tries++) await page.waitForTimeout(250)
     await row.locator('summary time').click()
     const stages = row.locator('.timeline li')
     await row.locator('.timeline li[data-stage="dead_lettered"]').waitFor({ timeout: 5000 })

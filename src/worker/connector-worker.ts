@@ -235,7 +235,7 @@ export class ConnectorWorker {
   }
 
   async #stop(drainMs: number): Promise<void> {
-    const wasDisabled = this.#state === 'disabled' || this.#state === 'failed'
+    const wasDisabled = this.#halted()
     this.#state = 'stopping'
     this.#subscription?.pause()
     this.#buffer.releaseWaiters()
@@ -385,16 +385,15 @@ export class ConnectorWorker {
         result === 'error' ? 'error' : outcome.kind,
         outcome.kind === 'delivered' ? undefined : outcome.status,
       )
-    if (this.#state === 'disabled' || this.#state === 'failed') return
+    if (this.#halted()) return
     // A pause is an answer, not an outage: the breaker counts it as one that arrived.
     this.#breaker.record(result === 'ok' || result === 'partial')
     const pause = outcomes.find((outcome) => outcome.kind === 'paused')
-    if (pause) {
-      this.#gate.pause({ cause: pause.cause, reason: pause.reason }, pause.afterMs ?? this.#probeMs(), () =>
-        this.#batcher.pump(),
-      )
+    const pauseMs = pause && (pause.afterMs ?? this.#probeMs())
+    if (pause && pauseMs !== undefined) {
+      this.#gate.pause({ cause: pause.cause, reason: pause.reason }, pauseMs, () => this.#batcher.pump())
     } else this.#gate.resume()
-    await this.#handleOutcomes(batch, outcomes, now)
+    await this.#handleOutcomes(batch, outcomes, now, pauseMs)
   }
 
   /** A destination that hangs, even one ignoring the signal, frees its slot after request_timeout_ms. */
@@ -433,7 +432,13 @@ export class ConnectorWorker {
     }
   }
 
-  async #handleOutcomes(batch: WorkItem[], outcomes: Outcome[], now: number): Promise<void> {
+  /** `pauseMs`: how long the items answered "paused" are held, when any were. */
+  async #handleOutcomes(
+    batch: WorkItem[],
+    outcomes: Outcome[],
+    now: number,
+    pauseMs: number | undefined,
+  ): Promise<void> {
     const dead: DeadLetterItem[] = []
     const retry: { work: WorkItem; afterMs: number | undefined }[] = []
     const held: WorkItem[] = []
@@ -467,7 +472,7 @@ export class ConnectorWorker {
     })
     if (held.length > 0 && this.#state === 'running') {
       // Held, not retried: the attempt does not count, and the retry window starts again after the pause.
-      const at = now + (outcomes.find((o) => o.kind === 'paused')?.afterMs ?? this.#probeMs())
+      const at = now + (pauseMs ?? this.#probeMs())
       for (const work of held) {
         work.attempts--
         work.firstAttemptAt = 0
@@ -566,7 +571,7 @@ export class ConnectorWorker {
 
   async #commitDue(): Promise<void> {
     const subscription = this.#subscription
-    if (!subscription || this.#state === 'disabled' || this.#state === 'failed') return
+    if (!subscription || this.#halted()) return
     for (const position of this.#tracker.commitsDue()) {
       try {
         await subscription.commit(position.topic, position.partition, position.nextOffset)
@@ -585,6 +590,11 @@ export class ConnectorWorker {
     const dropped = this.#batcher.discard(revoked).length + this.#retries.discard(revoked).length
     this.#buffer.release(dropped)
     this.#log.info({ topic, partitions, dropped }, 'partitions revoked')
+  }
+
+  /** Stopped for good by the destination (disabled) or by a contract bug (failed). */
+  #halted(): boolean {
+    return this.#state === 'disabled' || this.#state === 'failed'
   }
 
   #probeMs(): number {
